@@ -1,0 +1,44 @@
+"""DataLoaders, created fresh for every request, one per declared relation.
+
+Each batch is one SQL statement for all parents of a list (`service.reads.fetch_related`), so a
+nested list costs one statement per level, however many parents the page holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from schema.mapping import REGISTRY, SqlType, ToMany, sql_type_of
+from service import reads
+from service.database import RequestSession
+
+
+class Loaders:
+    def __init__(self, db: RequestSession) -> None:
+        self._db = db
+        self._by_relation: dict[tuple[str, str], DataLoader[Hashable, Any]] = {}
+
+    def related(self, parent: SqlType, field: str) -> DataLoader[Hashable, Any]:
+        loader = self._by_relation.get((parent.name, field))
+        if loader is None:
+            relation = parent.relation(field)
+            target = REGISTRY[relation.target]
+
+            async def batch(keys: Sequence[Hashable]) -> list[Any]:
+                return await reads.fetch_related(self._db, target, relation, keys)
+
+            loader = DataLoader(load_fn=batch)
+            self._by_relation[(parent.name, field)] = loader
+        return loader
+
+    async def load_related(self, obj: Any, field: str) -> Any:
+        """The object or list behind relation ``field`` of a declared object."""
+        spec = sql_type_of(obj)
+        relation = spec.relation(field)
+        key = obj.sql_row[spec.reference_label(relation.local)]
+        if key is None:
+            return [] if isinstance(relation, ToMany) else None
+        return await self.related(spec, field).load(key)

@@ -1,0 +1,152 @@
+"""GraphQL types of the geography domain: prefectures, regional offices, municipalities."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from sqlalchemy import String, case, type_coerce
+
+from resolvers.context import Info
+from schema.mapping import Column, ToMany, ToOne, sql_type
+from schema.node import Node
+from schema.pagination import OrderDirection
+from service.models import Municipality as MunicipalityModel
+from service.models import MunicipalityKind as MunicipalityKindModel
+from service.models import Prefecture as PrefectureModel
+from service.models import Region as RegionModel
+
+prefecture_t = PrefectureModel.__table__
+region_t = RegionModel.__table__
+municipality_t = MunicipalityModel.__table__
+
+MunicipalityKind = strawberry.enum(
+    MunicipalityKindModel,
+    name="MunicipalityKind",
+    description="Kind of municipality: CITY 市, TOWN 町, VILLAGE 村, WARD 区 (Tokyo).",
+)
+
+
+@strawberry.enum(description="What municipalities can be ordered by.")
+class MunicipalityOrderField(Enum):
+    CODE = "code"
+    KANA = "kana"
+    POPULATION = "population"
+
+
+@strawberry.input(description="Order of a municipality list; ties are broken by code.")
+class MunicipalityOrder:
+    field: MunicipalityOrderField = MunicipalityOrderField.CODE
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@sql_type(
+    prefecture_t,
+    key=prefecture_t.c.code,
+    fields={
+        "code": Column(prefecture_t.c.code),
+        "name": Column(prefecture_t.c.name),
+        "kana": Column(prefecture_t.c.kana),
+        "romaji": Column(prefecture_t.c.romaji),
+        "regions": ToMany(
+            "Region", prefecture_t.c.id, region_t.c.prefecture_id, (region_t.c.position,)
+        ),
+        "municipalities": ToMany(
+            "Municipality",
+            prefecture_t.c.id,
+            municipality_t.c.prefecture_id,
+            (municipality_t.c.code,),
+        ),
+    },
+)
+@strawberry.type(description="A prefecture (都道府県), identified by its 6-digit code.")
+class Prefecture(Node):
+    code: str = strawberry.field(description="全国地方公共団体コード, e.g. 300004 for 和歌山県.")
+    name: str
+    kana: str = strawberry.field(description="Reading in hiragana.")
+    romaji: str
+
+    @strawberry.field(description="Regional offices (振興局) in the prefecture's own order.")
+    async def regions(self, info: Info) -> list[Region]:
+        return await info.context.loaders.load_related(self, "regions")
+
+    @strawberry.field(description="Municipalities of the prefecture, by code.")
+    async def municipalities(self, info: Info) -> list[Municipality]:
+        return await info.context.loaders.load_related(self, "municipalities")
+
+
+@sql_type(
+    region_t,
+    key=region_t.c.id,
+    order_by=(region_t.c.prefecture_id, region_t.c.position),
+    fields={
+        "name": Column(region_t.c.name),
+        "short_name": Column(region_t.c.short_name),
+        "kana": Column(region_t.c.kana),
+        "romaji": Column(region_t.c.romaji),
+        "prefecture": ToOne("Prefecture", region_t.c.prefecture_id, prefecture_t.c.id),
+        "municipalities": ToMany(
+            "Municipality", region_t.c.id, municipality_t.c.region_id, (municipality_t.c.code,)
+        ),
+    },
+)
+@strawberry.type(description="A regional office (振興局) and the municipalities it covers.")
+class Region(Node):
+    name: str = strawberry.field(description="Full name, e.g. 海草振興局.")
+    short_name: str = strawberry.field(description="Name without 振興局, e.g. 海草.")
+    kana: str = strawberry.field(description="Reading of the short name in hiragana.")
+    romaji: str
+
+    @strawberry.field
+    async def prefecture(self, info: Info) -> Prefecture:
+        return await info.context.loaders.load_related(self, "prefecture")
+
+    @strawberry.field(description="Municipalities of the region, by code.")
+    async def municipalities(self, info: Info) -> list[Municipality]:
+        return await info.context.loaders.load_related(self, "municipalities")
+
+
+KIND_LABEL = case(
+    {kind.name: kind.value for kind in MunicipalityKindModel},
+    value=type_coerce(municipality_t.c.kind, String),
+)
+
+
+@sql_type(
+    municipality_t,
+    key=municipality_t.c.code,
+    fields={
+        "code": Column(municipality_t.c.code),
+        "name": Column(municipality_t.c.name),
+        "kana": Column(municipality_t.c.kana),
+        "romaji": Column(municipality_t.c.romaji),
+        "kind": Column(municipality_t.c.kind),
+        "kind_label": Column(KIND_LABEL),
+        "population": Column(municipality_t.c.population),
+        "population_year": Column(municipality_t.c.population_year),
+        "region": ToOne("Region", municipality_t.c.region_id, region_t.c.id),
+        "prefecture": ToOne("Prefecture", municipality_t.c.prefecture_id, prefecture_t.c.id),
+    },
+)
+@strawberry.type(description="A municipality (市町村), identified by its 6-digit code.")
+class Municipality(Node):
+    code: str = strawberry.field(
+        description="全国地方公共団体コード: 5 digits and a check digit, e.g. 302015."
+    )
+    name: str = strawberry.field(description="Official name, e.g. 和歌山市.")
+    kana: str = strawberry.field(description="Reading in hiragana, e.g. わかやまし.")
+    romaji: str = strawberry.field(description="Romanised name, e.g. Wakayama-shi.")
+    kind: MunicipalityKind  # type: ignore[valid-type]
+    kind_label: str = strawberry.field(description="The kind in Japanese: 市, 町, 村 or 区.")
+    population: int | None = strawberry.field(
+        description="Census population (see populationYear); null where no source was found."
+    )
+    population_year: int | None = strawberry.field(description="Census year of `population`.")
+
+    @strawberry.field(description="The regional office (振興局) covering the municipality.")
+    async def region(self, info: Info) -> Region | None:
+        return await info.context.loaders.load_related(self, "region")
+
+    @strawberry.field
+    async def prefecture(self, info: Info) -> Prefecture:
+        return await info.context.loaders.load_related(self, "prefecture")

@@ -1,0 +1,255 @@
+"""Idempotent loader of the reference data: upsert by natural key, in one transaction.
+
+Running it again changes nothing (no duplicate rows, and rows whose data did not change keep
+their ``updated_at``); running it after the CSV files change updates the changed rows only.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from seeds import reference
+from service.models import (
+    AssessmentFramework,
+    AssessmentOption,
+    AssessmentQuestion,
+    AssessmentRound,
+    AssessmentSection,
+    Municipality,
+    MunicipalityKind,
+    Prefecture,
+    PublishedStatistic,
+    QuestionKind,
+    Region,
+    StandardDataset,
+    SupportTier,
+)
+
+logger = logging.getLogger(__name__)
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_LOCK_KEY = 7_306_440_042  # arbitrary, fixed: "dxlink seeds"
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass
+class SeedReport:
+    written: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{table} {n}" for table, n in self.written.items())
+
+
+async def upsert(
+    conn: AsyncConnection,
+    model: type[Any],
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    report: SeedReport,
+) -> dict[tuple[Any, ...], Any]:
+    """Insert or update ``rows`` by the natural key ``keys``; return natural key -> primary key.
+
+    Only rows whose values differ are updated, so unchanged rows keep their ``updated_at``.
+    """
+    table: Table = model.__table__
+    if rows:
+        statement = insert(table).values(list(rows))
+        updated = [c for c in rows[0] if c not in keys]
+        changes: dict[str, Any] = {c: statement.excluded[c] for c in updated}
+        if "updated_at" in table.c:
+            changes["updated_at"] = func.now()
+        statement = (
+            statement.on_conflict_do_update(
+                index_elements=list(keys),
+                set_=changes,
+                where=or_(*(table.c[c].is_distinct_from(statement.excluded[c]) for c in updated)),
+            )
+            if updated
+            else statement.on_conflict_do_nothing(index_elements=list(keys))
+        )
+        result = await conn.execute(statement.returning(table.primary_key.columns[0]))
+        report.written[table.name] = len(result.all())
+    primary = table.primary_key.columns[0]
+    found = await conn.execute(select(primary, *(table.c[k] for k in keys)))
+    return {tuple(row[1:]): row[0] for row in found}
+
+
+async def load_seeds(conn: AsyncConnection) -> SeedReport:
+    """Load all reference data on ``conn`` (the caller owns the transaction)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    report = SeedReport()
+    prefectures = await upsert(conn, Prefecture, [reference.PREFECTURE], ["code"], report)
+    prefecture_id = prefectures[(reference.PREFECTURE["code"],)]
+
+    regions = await upsert(
+        conn,
+        Region,
+        [
+            {
+                "prefecture_id": prefecture_id,
+                "name": f"{short}振興局",
+                "short_name": short,
+                "kana": kana,
+                "romaji": romaji,
+                "position": i,
+            }
+            for i, (short, kana, romaji) in enumerate(reference.REGIONS, start=1)
+        ],
+        ["prefecture_id", "name"],
+        report,
+    )
+    await upsert(
+        conn,
+        Municipality,
+        [
+            {
+                "code": row["code"],
+                "prefecture_id": prefecture_id,
+                "region_id": regions[(prefecture_id, f"{row['region']}振興局")],
+                "name": row["name"],
+                "kana": row["kana"],
+                "romaji": row["romaji"],
+                "kind": MunicipalityKind(row["kind"]).name,
+                "population": int(row["population_2020"]) if row["population_2020"] else None,
+                "population_year": reference.POPULATION_YEAR if row["population_2020"] else None,
+            }
+            for row in read_csv("municipalities.csv")
+        ],
+        ["code"],
+        report,
+    )
+    await _load_framework(conn, report)
+    await upsert(
+        conn,
+        SupportTier,
+        [
+            {
+                "level": level,
+                "name": name,
+                "label_en": label,
+                "description": description,
+                "kpi_target": kpi,
+            }
+            for level, name, label, description, kpi in reference.TIERS
+        ],
+        ["level"],
+        report,
+    )
+    await upsert(
+        conn,
+        PublishedStatistic,
+        [
+            {
+                "survey": row["survey"],
+                "subject": row["question_id"],
+                "category": row["option"],
+                "value": int(row["count"]),
+                "note": row["note"] or None,
+                "position": i,
+            }
+            for i, row in enumerate(read_csv("published_results.csv"), start=1)
+        ],
+        ["survey", "subject", "category"],
+        report,
+    )
+    await upsert(
+        conn,
+        StandardDataset,
+        [
+            {
+                "key": row["id"],
+                "number": row["number"],
+                "name": row["name"],
+                "file_name_convention": row["file_name_convention"] or None,
+                "legacy_number": row["legacy_recommended_dataset_no"] or None,
+            }
+            for row in read_csv("standard_datasets.csv")
+        ],
+        ["key"],
+        report,
+    )
+    logger.info("seeded reference data; rows written: %s", report or "none (all up to date)")
+    return report
+
+
+async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
+    frameworks = await upsert(conn, AssessmentFramework, [reference.FRAMEWORK], ["version"], report)
+    framework_id = frameworks[(reference.FRAMEWORK["version"],)]
+    await upsert(
+        conn,
+        AssessmentRound,
+        [{**r, "framework_id": framework_id} for r in reference.ROUNDS],
+        ["key"],
+        report,
+    )
+    questions = read_csv("assessment_questions.csv")
+    section_rows: dict[str, dict[str, Any]] = {}
+    for row in questions:
+        section_rows.setdefault(
+            row["section"],
+            {
+                "framework_id": framework_id,
+                "key": row["section"],
+                "label": row["section_label"],
+                "position": len(section_rows) + 1,
+            },
+        )
+    sections = await upsert(
+        conn, AssessmentSection, list(section_rows.values()), ["framework_id", "key"], report
+    )
+
+    ids = await upsert(
+        conn,
+        AssessmentQuestion,
+        [
+            {
+                "framework_id": framework_id,
+                "section_id": sections[(framework_id, row["section"])],
+                "key": row["question_id"],
+                "kind": QuestionKind(row["kind"]).name,
+                "text": row["text"],
+                "position": position,
+            }
+            for position, row in enumerate(questions, start=1)
+        ],
+        ["framework_id", "key"],
+        report,
+    )
+    # Follow-ups refer to other questions, so they are set once every question has its id.
+    table = AssessmentQuestion.__table__
+    for child, parent in reference.FOLLOW_UPS.items():
+        parent_id = ids[(framework_id, parent)]
+        await conn.execute(
+            update(table)
+            .where(table.c.id == ids[(framework_id, child)])
+            .where(table.c.follow_up_of_id.is_distinct_from(parent_id))
+            .values(follow_up_of_id=parent_id)
+        )
+    await upsert(
+        conn,
+        AssessmentOption,
+        [
+            {
+                "question_id": ids[(framework_id, row["question_id"])],
+                "label": label,
+                "position": position,
+            }
+            for row in questions
+            if row["published_options"]
+            for position, label in enumerate(row["published_options"].split("|"), start=1)
+        ],
+        ["question_id", "label"],
+        report,
+    )

@@ -1,0 +1,1 @@
+"""dxlink service: application, settings, database and command line."""

@@ -1,0 +1,85 @@
+"""The ASGI application: GraphQL at /graphql, health at /healthz and /readyz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from service import migrate
+from service.database import Database
+from service.graphql import GraphQLApp, build_schema
+from service.logging import RequestIdMiddleware
+from service.settings import Settings, get_settings
+
+logger = logging.getLogger("dxlink")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    database: Database | None = None,
+) -> Starlette:
+    """The app on ``database`` (tests) or on an engine for ``database_url`` made at startup."""
+    settings = settings or get_settings()
+    if database is None and database_url is None:
+        raise ValueError("create_app needs a database or a database_url")
+    state: dict[str, Database] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = database is None
+        db = database or Database.from_settings(database_url or "", settings)
+        state["db"] = db
+        graphql_app.database = db
+        try:
+            yield
+        finally:
+            if owned:
+                await db.dispose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database answers and its schema is at the migrations' head."""
+        db = state["db"]
+        try:
+            async with db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            current = await migrate.current_revision(db.engine)
+        except Exception as exc:  # the probe reports any failure as not ready
+            logger.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        head = migrate.head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "database": "ok", "migration": current, "head": head},
+                503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "migration": current})
+
+    async def root(request: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    graphql_app = GraphQLApp(build_schema(settings), settings, database)  # type: ignore[arg-type]
+    if database is not None:
+        state["db"] = database
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

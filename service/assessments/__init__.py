@@ -1,0 +1,1 @@
+"""Assessment domain: framework versions, questions, rounds, responses."""

@@ -1,0 +1,121 @@
+"""Database access: one engine per process, one session (and transaction) per GraphQL request.
+
+Requests read through SQLAlchemy Core selects built from the type-to-table declaration
+(`schema.mapping`); the ORM is kept for writes. DataLoaders of one request may run their batch
+functions concurrently, but a connection runs one statement at a time, so `RequestSession`
+serialises the request's statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Executable, Row
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from service.settings import Settings
+
+
+def async_url(url: str) -> str:
+    """Turn a libpq-style ``postgresql://`` URL into the asyncpg driver URL SQLAlchemy needs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.drivername != "postgresql+asyncpg":
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got driver {parsed.drivername!r}")
+    query = dict(parsed.query)
+    # asyncpg spells libpq's sslmode as ssl.
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    connect_args: dict[str, Any] = {
+        "server_settings": {
+            "application_name": "dxlink",
+            "timezone": "UTC",
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+        }
+    }
+    return create_async_engine(
+        async_url(url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+class Database:
+    """Owns the engine and the session factory; created and disposed by the app's lifespan."""
+
+    def __init__(
+        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    ) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, url: str, settings: Settings) -> Database:
+        return cls(create_engine(url, settings))
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class RequestSession:
+    """The session of one GraphQL request, shared by its resolvers and DataLoaders.
+
+    Statements run one at a time (a connection cannot interleave them). The transaction is
+    opened on the first statement and ended exactly once, by `finish`.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def orm(self) -> AsyncSession:
+        """The ORM session, for writes; open it lazily so requests without SQL cost nothing."""
+        if self._session is None:
+            self._session = self._sessionmaker()
+        return self._session
+
+    async def all(self, statement: Executable) -> Sequence[Row[Any]]:
+        async with self._lock:
+            result = await self.orm.execute(statement)
+            return result.all()
+
+    async def scalar(self, statement: Executable) -> Any:
+        async with self._lock:
+            return await self.orm.scalar(statement)
+
+    async def finish(self, *, commit: bool) -> None:
+        if self._session is None:
+            return
+        session, self._session = self._session, None
+        try:
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()

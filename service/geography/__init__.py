@@ -1,0 +1,1 @@
+"""Geography domain: prefectures, regional offices (振興局), municipalities."""

@@ -1,0 +1,69 @@
+"""Rules of the geography domain: argument checks, then reads through the repository."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from schema.mapping import SqlType
+from service import reads
+from service.database import RequestSession
+from service.errors import InvalidArgument
+from service.geography.codes import require_valid_code
+from service.geography.repository import GeographyRepository, municipality_ordering
+from service.models import MunicipalityKind
+from service.pagination import check_page_size
+from service.settings import Settings
+
+
+class GeographyService:
+    def __init__(self, db: RequestSession, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.repository = GeographyRepository(db)
+
+    async def municipality_page(
+        self,
+        spec: SqlType,
+        *,
+        first: int | None,
+        after: str | None,
+        region: str | None,
+        kind: MunicipalityKind | None,
+        search: str | None,
+        order_field: str,
+        descending: bool,
+    ) -> tuple[reads.Page, Callable[[], Awaitable[int]]]:
+        size = check_page_size(
+            first, default=self.settings.default_page_size, maximum=self.settings.max_page_size
+        )
+        if search is not None and len(search) > 100:
+            raise InvalidArgument("search", "must be at most 100 characters")
+        region_ids = None
+        if region is not None:
+            region_ids = await self.repository.region_ids(region.strip())
+            if not region_ids:
+                raise InvalidArgument("region", f"no region is called {region!r}")
+        where = self.repository.municipality_filters(
+            region_ids=region_ids, kind=kind, search=search
+        )
+        ordering = municipality_ordering(order_field, descending)
+        page = await reads.fetch_page(
+            self.db, spec, where=where, ordering=ordering, first=size, after=after
+        )
+
+        async def count_total() -> int:
+            return await reads.count(self.db, spec, where)
+
+        return page, count_total
+
+    async def municipality(self, spec: SqlType, code: str) -> Any | None:
+        require_valid_code(code.strip())
+        return await reads.fetch_one(self.db, spec, [spec.key == code.strip()])
+
+    async def prefecture(self, spec: SqlType, code: str) -> Any | None:
+        require_valid_code(code.strip())
+        return await reads.fetch_one(self.db, spec, [spec.key == code.strip()])
+
+    async def all(self, spec: SqlType) -> list[Any]:
+        return await reads.fetch_all(self.db, spec)

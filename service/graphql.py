@@ -1,0 +1,111 @@
+"""The strawberry schema and its HTTP view: limits, caches, error masking, one transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.types import ExecutionContext
+
+from resolvers import Query
+from resolvers.context import Context
+from service.database import Database, RequestSession
+from service.errors import DxlinkError
+from service.logging import current_request_id
+from service.settings import Settings
+
+logger = logging.getLogger("dxlink.graphql")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Errors from resolvers that are not `DxlinkError` are bugs: mask them."""
+    original = error.original_error
+    return original is not None and not isinstance(original, DxlinkError | GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = current_request_id()
+        return GraphQLError(
+            message=f"Internal server error (request id {request_id}).",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )
+
+
+class DxlinkSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors a client caused are its answer, not our problem; log only the bugs, in full.
+        for error in errors:
+            if _is_unexpected(error):
+                logger.error(
+                    "unexpected error at %s",
+                    ".".join(map(str, error.path or [])),
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return DxlinkSchema(
+        query=Query,
+        extensions=[
+            ParserCache(maxsize=1000),
+            ValidationCache(maxsize=1000),
+            QueryDepthLimiter(max_depth=settings.max_query_depth),
+            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            MaskUnexpectedErrors,
+        ],
+    )
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """strawberry's ASGI view, with the request's session ended in exactly one place."""
+
+    def __init__(self, schema: strawberry.Schema, settings: Settings, database: Database) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.database = database
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            db=RequestSession(self.database.sessionmaker),
+            request_id=current_request_id(),
+        )
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        context: Context = kwargs["context"]
+        committed = False
+        try:
+            result = await super().execute_operation(*args, **kwargs)
+            committed = not getattr(result, "errors", None)
+            return result
+        finally:
+            # Any error rolls the whole request back: a mutation never half-writes.
+            await context.db.finish(commit=committed)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)

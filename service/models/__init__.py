@@ -1,0 +1,61 @@
+"""ORM models, one module per aggregate; importing this package registers every table."""
+
+from service.models.assessment import (
+    AssessmentAnswer,
+    AssessmentAnswerOption,
+    AssessmentFramework,
+    AssessmentOption,
+    AssessmentQuestion,
+    AssessmentResponse,
+    AssessmentRound,
+    AssessmentSection,
+    QuestionKind,
+    ResponseStatus,
+)
+from service.models.audit import AuditRecord
+from service.models.base import Base
+from service.models.dispatch import (
+    DispatchAssignment,
+    DispatchProgramme,
+    DispatchRequest,
+    DispatchVisit,
+    Expert,
+)
+from service.models.geography import Municipality, MunicipalityKind, Prefecture, Region
+from service.models.open_data import Dataset, DatasetPublisher, Distribution, StandardDataset
+from service.models.statistics import PublishedStatistic
+from service.models.tier import SupportTier, TierAssignment
+from service.models.working_group import WorkingGroup, WorkingGroupMembership
+
+__all__ = [
+    "AssessmentAnswer",
+    "AssessmentAnswerOption",
+    "AssessmentFramework",
+    "AssessmentOption",
+    "AssessmentQuestion",
+    "AssessmentResponse",
+    "AssessmentRound",
+    "AssessmentSection",
+    "AuditRecord",
+    "Base",
+    "Dataset",
+    "DatasetPublisher",
+    "DispatchAssignment",
+    "DispatchProgramme",
+    "DispatchRequest",
+    "DispatchVisit",
+    "Distribution",
+    "Expert",
+    "Municipality",
+    "MunicipalityKind",
+    "Prefecture",
+    "PublishedStatistic",
+    "QuestionKind",
+    "Region",
+    "ResponseStatus",
+    "StandardDataset",
+    "SupportTier",
+    "TierAssignment",
+    "WorkingGroup",
+    "WorkingGroupMembership",
+]

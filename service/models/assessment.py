@@ -1,0 +1,191 @@
+"""The assessment framework (versions, sections, questions, options), rounds, and answers.
+
+Questions and options change between years, so every question belongs to one framework version
+and old answers keep pointing at the question they answered. Natural keys: a framework's
+``version`` and a question's ``key`` within it (``3-4``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.models.base import Base, created_at_column, updated_at_column
+
+
+class QuestionKind(enum.Enum):
+    SINGLE = "single"
+    MULTIPLE = "multi"
+    TEXT = "text"
+    NUMBER = "number"
+
+
+class ResponseStatus(enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    REOPENED = "reopened"
+
+
+class AssessmentFramework(Base):
+    __tablename__ = "assessment_framework"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class AssessmentSection(Base):
+    __tablename__ = "assessment_section"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_framework.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("framework_id", "key"),)
+
+
+class AssessmentQuestion(Base):
+    __tablename__ = "assessment_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_framework.id", ondelete="CASCADE")
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_section.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[QuestionKind] = mapped_column(
+        Enum(
+            QuestionKind, name="question_kind", native_enum=False, create_constraint=True, length=10
+        )
+    )
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    # A follow-up question is asked only after an answer to this one (0-2 after 0-1 ...).
+    follow_up_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_question.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        UniqueConstraint("framework_id", "key"),
+        CheckConstraint("key ~ '^[0-9]+-[0-9]+$'", name="key_format"),
+    )
+
+
+class AssessmentOption(Base):
+    __tablename__ = "assessment_option"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_question.id", ondelete="CASCADE")
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("question_id", "label"),)
+
+
+class AssessmentRound(Base):
+    """One run of the assessment (``2024-04``), or a re-check, on one framework version."""
+
+    __tablename__ = "assessment_round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_framework.id", ondelete="RESTRICT"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on", name="period_ordered"
+        ),
+    )
+
+
+class AssessmentResponse(Base):
+    """A municipality's answers in one round; optimistic concurrency through ``version``."""
+
+    __tablename__ = "assessment_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("assessment_round.id", ondelete="RESTRICT"))
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[ResponseStatus] = mapped_column(
+        Enum(
+            ResponseStatus,
+            name="response_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
+        default=ResponseStatus.DRAFT,
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    answers: Mapped[list[AssessmentAnswer]] = relationship(lazy="raise")
+
+    __table_args__ = (UniqueConstraint("round_id", "municipality_id"),)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AssessmentAnswer(Base):
+    __tablename__ = "assessment_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_response.id", ondelete="CASCADE")
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_question.id", ondelete="RESTRICT"), index=True
+    )
+    text_value: Mapped[str | None] = mapped_column(Text)
+    number_value: Mapped[float | None] = mapped_column(Numeric)
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+
+class AssessmentAnswerOption(Base):
+    """The option(s) chosen in a single- or multiple-choice answer."""
+
+    __tablename__ = "assessment_answer_option"
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_answer.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_option.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )

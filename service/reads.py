@@ -1,0 +1,113 @@
+"""Generic reads of declared GraphQL types (`schema.mapping`) through SQLAlchemy Core.
+
+This is the resolver path's repository: the selects it builds come from the same declaration the
+compiled path uses. Domain repositories add their own conditions and orderings on top.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from schema.mapping import SqlType, ToMany, ToOne
+from service.database import RequestSession
+from service.pagination import Ordering
+
+PARENT = "__parent"
+
+
+def select_type(spec: SqlType) -> Select[Any]:
+    return select(*spec.select_columns()).select_from(spec.table)
+
+
+async def fetch_all(
+    db: RequestSession,
+    spec: SqlType,
+    where: Sequence[ColumnElement[bool]] = (),
+    order_by: Sequence[ColumnElement[Any]] | None = None,
+) -> list[Any]:
+    statement = select_type(spec).where(*where).order_by(*(order_by or spec.order_by))
+    return [spec.build(row._mapping) for row in await db.all(statement)]
+
+
+async def fetch_one(
+    db: RequestSession, spec: SqlType, where: Sequence[ColumnElement[bool]]
+) -> Any | None:
+    rows = await db.all(select_type(spec).where(*where).limit(2))
+    if len(rows) > 1:
+        raise LookupError(f"{spec.name}: more than one row for {where}")
+    return spec.build(rows[0]._mapping) if rows else None
+
+
+async def count(db: RequestSession, spec: SqlType, where: Sequence[ColumnElement[bool]]) -> int:
+    statement = select(func.count()).select_from(spec.table).where(*where)
+    return int(await db.scalar(statement))
+
+
+@dataclass
+class Page:
+    nodes: list[Any]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+async def fetch_page(
+    db: RequestSession,
+    spec: SqlType,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    first: int,
+    after: str | None,
+) -> Page:
+    """One page in ``ordering``, starting after the cursor; reads one extra row to know if more."""
+    conditions = list(where)
+    if after is not None:
+        conditions.append(ordering.after(ordering.decode_cursor(after)))
+    statement = (
+        select(*spec.select_columns(), *ordering.sort_columns())
+        .select_from(spec.table)
+        .where(*conditions)
+        .order_by(*ordering.order_by())
+        .limit(first + 1)
+    )
+    rows = list(await db.all(statement)) if first > 0 else []
+    labels = ordering.labels()
+    page_rows = rows[:first]
+    return Page(
+        nodes=[spec.build(row._mapping) for row in page_rows],
+        cursors=[ordering.encode_cursor([row._mapping[x] for x in labels]) for row in page_rows],
+        has_next_page=len(rows) > first,
+        has_previous_page=after is not None,
+    )
+
+
+async def fetch_related(
+    db: RequestSession, target: SqlType, relation: ToOne | ToMany, keys: Sequence[Hashable]
+) -> list[Any]:
+    """Batch for a DataLoader: for each key, the related object (ToOne) or list (ToMany)."""
+    wanted = [k for k in set(keys) if k is not None]
+    if isinstance(relation, ToOne):
+        found: dict[Hashable, Any] = {}
+        if wanted:
+            statement = select(*target.select_columns(), relation.remote.label(PARENT)).where(
+                relation.remote.in_(wanted)
+            )
+            for row in await db.all(statement):
+                found[row._mapping[PARENT]] = target.build(row._mapping)
+        return [found.get(k) for k in keys]
+    grouped: dict[Hashable, list[Any]] = defaultdict(list)
+    if wanted:
+        statement = (
+            select(*target.select_columns(), relation.remote.label(PARENT))
+            .where(relation.remote.in_(wanted))
+            .order_by(relation.remote, *(relation.order_by or target.order_by))
+        )
+        for row in await db.all(statement):
+            grouped[row._mapping[PARENT]].append(target.build(row._mapping))
+    return [grouped.get(k, []) for k in keys]

@@ -1,0 +1,52 @@
+"""One settings object, read from environment variables with safe defaults.
+
+Every variable is documented in README.md ("Configuration"); keep both in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DXLINK_", extra="ignore")
+
+    # Database. Without DATABASE_URL the service starts an embedded PostgreSQL in data_dir.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    data_dir: Path = REPO_ROOT / ".dxlink"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+
+    # HTTP.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    graphiql: bool = True
+    log_level: str = "INFO"
+
+    # Startup behaviour of `dxlink serve`.
+    auto_migrate: bool = True
+    auto_seed: bool = True
+
+    # GraphQL limits.
+    default_page_size: int = Field(default=20, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
+    max_query_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

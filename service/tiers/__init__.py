@@ -1,0 +1,1 @@
+"""Tier domain: support tiers, tier history, published statistics."""
