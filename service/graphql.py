@@ -69,11 +69,13 @@ class DxlinkSchema(strawberry.Schema):
 def build_schema(settings: Settings) -> strawberry.Schema:
     return DxlinkSchema(
         query=Query,
+        # Factories: strawberry builds fresh extensions per request; the parser and validation
+        # caches live at module level, shared by all requests.
         extensions=[
-            ParserCache(maxsize=1000),
-            ValidationCache(maxsize=1000),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             MaskUnexpectedErrors,
         ],
     )

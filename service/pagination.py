@@ -61,16 +61,16 @@ class Ordering:
             decoded = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
             raise InvalidArgument(argument, "malformed cursor") from exc
-        if (
-            not isinstance(decoded, list)
-            or len(decoded) != len(self.keys) + 1
-            or any(not isinstance(v, str | int | float) or isinstance(v, bool) for v in decoded)
-        ):
+        if not isinstance(decoded, list) or not decoded:
             raise InvalidArgument(argument, "malformed cursor")
         if decoded[0] != self.name:
             raise InvalidArgument(
                 argument, f"cursor belongs to ordering {decoded[0]!r}, not {self.name!r}"
             )
+        if len(decoded) != len(self.keys) + 1 or any(
+            not isinstance(v, str | int | float) or isinstance(v, bool) for v in decoded
+        ):
+            raise InvalidArgument(argument, "malformed cursor")
         return decoded[1:]
 
 

@@ -1,0 +1,125 @@
+"""Test harness on a real PostgreSQL.
+
+The suite migrates one fresh database once (which also exercises the migrations) and loads the
+seeds; every test then runs inside an outer transaction that is rolled back at teardown, with the
+app's sessions joined to it by savepoints, so tests never see each other's writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+
+from seeds.loader import load_seeds
+from service import migrate
+from service.app import create_app
+from service.database import Database, create_engine
+from service.settings import Settings
+from tests.database import scratch_database, server_url
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(database_url=None, max_page_size=100, default_page_size=20)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return server_url(tmp_path_factory.mktemp("pg"))
+
+
+@pytest.fixture(scope="session")
+async def database_url(pg_server: str) -> AsyncIterator[str]:
+    async with scratch_database(pg_server, "main") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, settings)
+    await migrate.upgrade(engine)
+    async with engine.begin() as connection:
+        await load_seeds(connection)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def app(connection: AsyncConnection, engine: AsyncEngine, settings: Settings) -> Any:
+    sessionmaker = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    return create_app(settings, database=Database(engine, sessionmaker))
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+GraphQL = Callable[..., Any]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    """POST a GraphQL document; return the decoded body (``data`` and ``errors``)."""
+
+    async def run(query: str, variables: dict[str, Any] | None = None, **headers: str) -> Any:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return run
+
+
+@pytest.fixture
+def count_statements(engine: AsyncEngine) -> Callable[[], Any]:
+    """Context manager collecting the SQL statements the engine runs inside its block."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            # Savepoints belong to the test harness (each test runs in a rolled-back transaction).
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    return counting
+
+
+def data_of(body: dict[str, Any]) -> Any:
+    """The ``data`` of a response that must have no errors."""
+    assert "errors" not in body, body.get("errors")
+    return body["data"]
+
+
+def error_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The only error of a response."""
+    errors = body.get("errors")
+    assert errors and len(errors) == 1, body
+    return errors[0]

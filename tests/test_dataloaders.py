@@ -1,0 +1,55 @@
+"""Nested lists are loaded in batches: the statement count depends on the query, not the data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import GraphQL, data_of
+
+NESTED = """
+query($first: Int!) {
+  municipalities(first: $first) {
+    totalCount
+    edges { node { code region { name prefecture { code }
+                   municipalities { code region { shortName } } } } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("first", [5, 30])
+async def test_nested_query_costs_a_fixed_number_of_statements(
+    gql: GraphQL, count_statements: Any, first: int
+) -> None:
+    with count_statements() as statements:
+        data = data_of(await gql(NESTED, {"first": first}))
+    edges = data["municipalities"]["edges"]
+    assert len(edges) == first
+    assert all(e["node"]["region"]["municipalities"] for e in edges)
+    # page, count, regions, prefectures, municipalities of regions, their regions (cached
+    # by the loader already: the same Region keys) -> one statement per level.
+    assert len(statements) == 5, statements
+
+
+async def test_statement_count_does_not_grow_with_page_size(
+    gql: GraphQL, count_statements: Any
+) -> None:
+    counts = []
+    for first in (5, 30):
+        with count_statements() as statements:
+            data_of(await gql(NESTED, {"first": first}))
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+async def test_framework_tree_is_one_statement_per_level(
+    gql: GraphQL, count_statements: Any
+) -> None:
+    query = "{ assessmentFramework { sections { questions { key options { label } } } } }"
+    with count_statements() as statements:
+        data = data_of(await gql(query))
+    sections = data["assessmentFramework"]["sections"]
+    assert sum(len(s["questions"]) for s in sections) == 66
+    assert len(statements) == 4  # framework, sections, questions, options

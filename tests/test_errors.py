@@ -1,0 +1,51 @@
+"""Errors: client mistakes are explained; bugs are masked, logged and roll the request back."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from service.geography.service import GeographyService
+from tests.conftest import GraphQL, error_of
+
+
+async def test_unexpected_exception_is_masked_and_logged(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    monkeypatch.setattr(GeographyService, "all", broken)
+    with caplog.at_level(logging.ERROR, logger="dxlink.graphql"):
+        body = await gql("{ regions { name } }", **{"X-Request-ID": "req-42"})
+    error = error_of(body)
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
+    assert "req-42" in error["message"]
+    assert "hunter2" not in str(body)
+    assert "Traceback" not in str(body)
+    logged = [r for r in caplog.records if r.name == "dxlink.graphql"]
+    assert logged and logged[0].exc_info is not None
+    assert "hunter2" in str(logged[0].exc_info[1])
+
+
+async def test_syntax_error_is_reported_not_masked(gql: GraphQL) -> None:
+    error = error_of(await gql("{ municipalities( }"))
+    assert "Syntax Error" in error["message"]
+
+
+async def test_unknown_field_is_a_validation_error(gql: GraphQL) -> None:
+    error = error_of(await gql("{ municipality(code: \"302015\") { secret } }"))
+    assert "Cannot query field 'secret'" in error["message"]
+
+
+async def test_query_depth_is_limited(gql: GraphQL) -> None:
+    deep = "{ regions { " + "municipalities { region { " * 7 + "name" + " } }" * 7 + " } }"
+    error = error_of(await gql(deep))
+    assert "exceeds maximum operation depth" in error["message"]
+
+
+async def test_aliases_are_limited(gql: GraphQL) -> None:
+    many = "{ " + " ".join(f"a{i}: tiers {{ level }}" for i in range(40)) + " }"
+    error = error_of(await gql(many))
+    assert "aliases" in error["message"]
