@@ -56,5 +56,7 @@ else:
     else:
         url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
         if not url:
-            raise SystemExit("Set DATABASE_URL (or use `dxlink migrate`, which knows the embedded database).")
+            raise SystemExit(
+                "Set DATABASE_URL, or use `dxlink migrate` (it knows the embedded database)."
+            )
         asyncio.run(run_async_migrations(url))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from sqlalchemy import BigInteger, Integer, SmallInteger
 
 from schema.mapping import KEY, REGISTRY, SqlType, sql_type_of
 from service.errors import InvalidArgument
@@ -25,12 +26,21 @@ def decode_global_id(global_id: str, argument: str = "id") -> tuple[SqlType, Any
         raise InvalidArgument(argument, "malformed id") from exc
     type_name, sep, key = raw.partition(":")
     spec = REGISTRY.get(type_name)
-    if not sep or spec is None or not spec.node:
+    if not sep or spec is None or not spec.node or not _is_canonical_key(spec, key):
         raise InvalidArgument(argument, "malformed id")
-    try:
-        return spec, spec.key.type.python_type(key)
-    except ValueError as exc:
-        raise InvalidArgument(argument, "malformed id") from exc
+    return spec, spec.key.type.python_type(key)
+
+
+def _is_canonical_key(spec: SqlType, key: str) -> bool:
+    """Only ids this API could have issued: no NUL, integers in canonical form and in range."""
+    if not key or "\x00" in key:
+        return False
+    if spec.key.type.python_type is not int:
+        return True
+    if not key.isascii() or not key.isdigit() or str(int(key)) != key:
+        return False
+    bits = {SmallInteger: 15, Integer: 31, BigInteger: 63}.get(type(spec.key.type), 31)
+    return int(key) < 2**bits
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")

@@ -32,9 +32,9 @@ def resolve_database_url(settings: Settings) -> str:
 
 
 async def prepare_database(url: str, settings: Settings, *, migrate_: bool, seed: bool) -> None:
+    from seeds.loader import load_seeds
     from service import migrate
     from service.database import create_engine
-    from seeds.loader import load_seeds
 
     engine = create_engine(url, settings)
     try:

@@ -24,6 +24,7 @@ from resolvers import Query
 from resolvers.context import Context
 from service.database import Database, RequestSession
 from service.errors import DxlinkError
+from service.input_guard import RejectNulCharacters
 from service.logging import current_request_id
 from service.settings import Settings
 
@@ -76,6 +77,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=1000),
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            RejectNulCharacters,
             MaskUnexpectedErrors,
         ],
     )

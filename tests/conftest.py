@@ -121,5 +121,6 @@ def data_of(body: dict[str, Any]) -> Any:
 def error_of(body: dict[str, Any]) -> dict[str, Any]:
     """The only error of a response."""
     errors = body.get("errors")
-    assert errors and len(errors) == 1, body
+    assert errors, body
+    assert len(errors) == 1, body
     return errors[0]

@@ -25,7 +25,8 @@ async def test_unexpected_exception_is_masked_and_logged(
     assert "hunter2" not in str(body)
     assert "Traceback" not in str(body)
     logged = [r for r in caplog.records if r.name == "dxlink.graphql"]
-    assert logged and logged[0].exc_info is not None
+    assert logged
+    assert logged[0].exc_info is not None
     assert "hunter2" in str(logged[0].exc_info[1])
 
 
@@ -35,7 +36,7 @@ async def test_syntax_error_is_reported_not_masked(gql: GraphQL) -> None:
 
 
 async def test_unknown_field_is_a_validation_error(gql: GraphQL) -> None:
-    error = error_of(await gql("{ municipality(code: \"302015\") { secret } }"))
+    error = error_of(await gql('{ municipality(code: "302015") { secret } }'))
     assert "Cannot query field 'secret'" in error["message"]
 
 
@@ -49,3 +50,22 @@ async def test_aliases_are_limited(gql: GraphQL) -> None:
     many = "{ " + " ".join(f"a{i}: tiers {{ level }}" for i in range(40)) + " }"
     error = error_of(await gql(many))
     assert "aliases" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "argument"),
+    [
+        (
+            "query($v: String) { assessmentFramework(version: $v) { version } }",
+            {"v": "2024\x00"},
+            "v",
+        ),
+        ('{ publishedStatistics(survey: "a\\u0000") { value } }', None, "survey"),
+    ],
+)
+async def test_nul_characters_are_refused_by_name(
+    gql: GraphQL, query: str, variables: dict | None, argument: str
+) -> None:
+    error = error_of(await gql(query, variables))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+    assert "NUL" in error["message"]

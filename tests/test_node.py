@@ -135,6 +135,12 @@ ANY_NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
         b64("Region:abc"),
         b64("Region"),  # no key at all
         b64("Tier:"),  # an empty integer key
+        b64("Tier:03"),  # not the canonical form of an id the API issues
+        b64("Tier: 3"),
+        b64("Tier:40000"),  # beyond the column's range: no such row can exist
+        b64("Region:99999999999"),
+        b64("AssessmentFramework:2024\x00"),  # PostgreSQL text cannot hold NUL
+        b64("Municipality:30201\x00"),
     ],
 )
 async def test_malformed_id_is_an_error(gql: GraphQL, global_id: str) -> None:

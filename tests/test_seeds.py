@@ -20,13 +20,12 @@ async def _counts(connection: AsyncConnection) -> dict[str, int]:
 
 async def test_second_seed_writes_nothing(connection: AsyncConnection) -> None:
     before = await _counts(connection)
-    stamps = dict(
-        (await connection.execute(select(Municipality.code, Municipality.updated_at))).all()
-    )
+    stamps_query = select(Municipality.code, Municipality.updated_at)
+    stamps = dict((await connection.execute(stamps_query)).all())
     report = await load_seeds(connection)
     assert set(report.written.values()) == {0}, report
     assert await _counts(connection) == before
-    after = dict((await connection.execute(select(Municipality.code, Municipality.updated_at))).all())
+    after = dict((await connection.execute(stamps_query)).all())
     assert after == stamps  # unchanged rows are not even touched
 
 

@@ -76,8 +76,11 @@ def test_serve_twice_keeps_data_and_does_not_duplicate_seeds(tmp_path: Path) -> 
         body = httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": QUERY}).json()
         assert body["data"]["municipalities"]["totalCount"] == 30
         # Data that is not seed data must survive the restart too.
-        _count_rows(data_dir, "INSERT INTO expert (name, themes, monthly_capacity) "
-                              "VALUES ('継続 確認', '{}', 4) RETURNING 1")
+        _count_rows(
+            data_dir,
+            "INSERT INTO expert (name, themes, monthly_capacity) "
+            "VALUES ('継続 確認', '{}', 4) RETURNING 1",
+        )
     finally:
         _stop(process)
     assert "migrated the database" in first_log.read_text()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -158,7 +159,7 @@ class AssessmentResponse(Base):
     answers: Mapped[list[AssessmentAnswer]] = relationship(lazy="raise")
 
     __table_args__ = (UniqueConstraint("round_id", "municipality_id"),)
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
 
 class AssessmentAnswer(Base):

@@ -61,9 +61,7 @@ async def test_walking_the_cursors_visits_every_municipality_once(gql: GraphQL) 
 async def test_population_order_puts_unknown_population_last(gql: GraphQL) -> None:
     order = {"field": "POPULATION", "direction": "DESC"}
     first = await municipalities(gql, first=25, orderBy=order)
-    rest = await municipalities(
-        gql, first=25, orderBy=order, after=first["pageInfo"]["endCursor"]
-    )
+    rest = await municipalities(gql, first=25, orderBy=order, after=first["pageInfo"]["endCursor"])
     populations = [e["node"]["population"] for e in first["edges"] + rest["edges"]]
     known = [p for p in populations if p is not None]
     assert known == sorted(known, reverse=True)

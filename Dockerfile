@@ -1,0 +1,33 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 --user-group dxlink
+
+WORKDIR /app
+
+# README.md is the project's readme in pyproject.toml, so it must be there before pip install.
+COPY pyproject.toml README.md alembic.ini ./
+COPY service/ service/
+COPY schema/ schema/
+COPY resolvers/ resolvers/
+COPY auth/ auth/
+COPY seeds/ seeds/
+COPY migrations/ migrations/
+
+# Runtime dependencies only (no [test] extra); drop the in-tree build leftovers.
+RUN pip install . && rm -rf build *.egg-info
+
+# Code stays root-owned and read-only for the service user. Set DATABASE_URL when running:
+# without it `dxlink serve` would try to start an embedded PostgreSQL.
+USER dxlink
+
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+CMD ["dxlink", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,72 @@
+"""Refuse NUL characters in any string input before a resolver sees it.
+
+PostgreSQL cannot store U+0000 in text; without this check such an argument would reach the
+database and fail there as an internal error. The check covers literals in the document and
+variables, and names the argument or variable at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ArgumentNode, GraphQLError, StringValueNode, ValueNode, visit
+from graphql.language import ListValueNode, ObjectValueNode, Visitor
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _literal_has_nul(node: ValueNode) -> bool:
+    if isinstance(node, StringValueNode):
+        return "\x00" in node.value
+    if isinstance(node, ListValueNode):
+        return any(_literal_has_nul(v) for v in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_literal_has_nul(f.value) for f in node.fields)
+    return False
+
+
+class _ArgumentFinder(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: ArgumentNode | None = None
+
+    def enter_argument(self, node: ArgumentNode, *args: Any) -> None:
+        if self.found is None and _literal_has_nul(node.value):
+            self.found = node
+
+
+class RejectNulCharacters(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        error = None
+        for name, value in (context.variables or {}).items():
+            if _has_nul(value):
+                error = GraphQLError(
+                    f"Invalid variable '${name}': text must not contain NUL (U+0000) characters",
+                    extensions={"code": "BAD_USER_INPUT", "argument": name},
+                )
+                break
+        if error is None and context.graphql_document is not None:
+            finder = _ArgumentFinder()
+            visit(context.graphql_document, finder)
+            if finder.found is not None:
+                name = finder.found.name.value
+                error = GraphQLError(
+                    f"Invalid argument '{name}': text must not contain NUL (U+0000) characters",
+                    nodes=[finder.found],
+                    extensions={"code": "BAD_USER_INPUT", "argument": name},
+                )
+        if error is not None:
+            context.result = ExecutionResult(data=None, errors=[error])
+        yield
