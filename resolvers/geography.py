@@ -63,7 +63,7 @@ class GeographyQuery:
         description="One municipality by its 6-digit code; null when no municipality has it."
     )
     async def municipality(self, info: Info, code: str) -> Municipality | None:
-        return await _service(info).municipality(sql_type_of(Municipality), code)
+        return await _service(info).by_code(sql_type_of(Municipality), code)
 
     @strawberry.field(description="Regional offices (振興局), in each prefecture's order.")
     async def regions(self, info: Info) -> list[Region]:
@@ -75,4 +75,4 @@ class GeographyQuery:
 
     @strawberry.field(description="One prefecture by its 6-digit code (300004 for 和歌山県).")
     async def prefecture(self, info: Info, code: str) -> Prefecture | None:
-        return await _service(info).prefecture(sql_type_of(Prefecture), code)
+        return await _service(info).by_code(sql_type_of(Prefecture), code)

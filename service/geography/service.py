@@ -57,13 +57,10 @@ class GeographyService:
 
         return page, count_total
 
-    async def municipality(self, spec: SqlType, code: str) -> Any | None:
-        require_valid_code(code.strip())
-        return await reads.fetch_one(self.db, spec, [spec.key == code.strip()])
-
-    async def prefecture(self, spec: SqlType, code: str) -> Any | None:
-        require_valid_code(code.strip())
-        return await reads.fetch_one(self.db, spec, [spec.key == code.strip()])
+    async def by_code(self, spec: SqlType, code: str) -> Any | None:
+        """The municipality or prefecture (``spec``) of a local government code, or None."""
+        code = require_valid_code(code.strip())
+        return await reads.fetch_one(self.db, spec, [spec.key == code])
 
     async def all(self, spec: SqlType) -> list[Any]:
         return await reads.fetch_all(self.db, spec)

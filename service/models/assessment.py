@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     Numeric,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, created_at_column, updated_at_column
+from service.models.base import Base, created_at_column, str_enum, updated_at_column
 
 
 class QuestionKind(enum.Enum):
@@ -78,11 +77,7 @@ class AssessmentQuestion(Base):
         ForeignKey("assessment_section.id", ondelete="CASCADE"), index=True
     )
     key: Mapped[str] = mapped_column(String(10))
-    kind: Mapped[QuestionKind] = mapped_column(
-        Enum(
-            QuestionKind, name="question_kind", native_enum=False, create_constraint=True, length=10
-        )
-    )
+    kind: Mapped[QuestionKind] = mapped_column(str_enum(QuestionKind, "question_kind", 10))
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
     # A follow-up question is asked only after an answer to this one (0-2 after 0-1 ...).
@@ -142,13 +137,7 @@ class AssessmentResponse(Base):
         ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
     )
     status: Mapped[ResponseStatus] = mapped_column(
-        Enum(
-            ResponseStatus,
-            name="response_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
+        str_enum(ResponseStatus, "response_status", 20),
         default=ResponseStatus.DRAFT,
     )
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so Alembic migrations can refer to them and autogenerate stays quiet.
@@ -15,6 +16,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def str_enum(enum_class: type[enum.Enum], name: str, length: int) -> Enum:
+    """An enumeration stored as its member names in VARCHAR with a CHECK constraint.
+
+    Easier to extend than a native PostgreSQL enum (a migration changes one constraint).
+    """
+    return Enum(enum_class, name=name, native_enum=False, create_constraint=True, length=length)
 
 
 class Base(DeclarativeBase):

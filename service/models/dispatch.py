@@ -9,7 +9,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Enum,
     ForeignKey,
     SmallInteger,
     String,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, created_at_column, updated_at_column
+from service.models.base import Base, created_at_column, str_enum, updated_at_column
 
 
 class AssignmentStatus(enum.Enum):
@@ -94,13 +93,7 @@ class DispatchAssignment(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     status: Mapped[AssignmentStatus] = mapped_column(
-        Enum(
-            AssignmentStatus,
-            name="assignment_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
+        str_enum(AssignmentStatus, "assignment_status", 20)
     )
     ended_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
@@ -120,12 +113,8 @@ class DispatchVisit(Base):
     )
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    mode: Mapped[VisitMode] = mapped_column(
-        Enum(VisitMode, name="visit_mode", native_enum=False, create_constraint=True, length=20)
-    )
-    status: Mapped[VisitStatus] = mapped_column(
-        Enum(VisitStatus, name="visit_status", native_enum=False, create_constraint=True, length=20)
-    )
+    mode: Mapped[VisitMode] = mapped_column(str_enum(VisitMode, "visit_mode", 20))
+    status: Mapped[VisitStatus] = mapped_column(str_enum(VisitStatus, "visit_status", 20))
     place: Mapped[str | None] = mapped_column(String(200))
     theme: Mapped[str | None] = mapped_column(String(200))
     report: Mapped[str | None] = mapped_column(Text)

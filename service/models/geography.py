@@ -9,10 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, created_at_column, updated_at_column
+from service.models.base import Base, created_at_column, str_enum, updated_at_column
 
 
 def _check_digit_rule(column: str) -> str:
@@ -86,13 +86,7 @@ class Municipality(Base):
     kana: Mapped[str] = mapped_column(String(80))
     romaji: Mapped[str] = mapped_column(String(80))
     kind: Mapped[MunicipalityKind] = mapped_column(
-        Enum(
-            MunicipalityKind,
-            name="municipality_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=10,
-        )
+        str_enum(MunicipalityKind, "municipality_kind", 10)
     )
     population: Mapped[int | None] = mapped_column(Integer)
     population_year: Mapped[int | None] = mapped_column(Integer)

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     String,
     Text,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, created_at_column, updated_at_column
+from service.models.base import Base, created_at_column, str_enum, updated_at_column
 
 
 class DatasetStatus(enum.Enum):
@@ -48,15 +47,7 @@ class Dataset(Base):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     keywords: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
-    status: Mapped[DatasetStatus] = mapped_column(
-        Enum(
-            DatasetStatus,
-            name="dataset_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    status: Mapped[DatasetStatus] = mapped_column(str_enum(DatasetStatus, "dataset_status", 20))
     standard_dataset_id: Mapped[int | None] = mapped_column(
         ForeignKey("standard_dataset.id"), index=True
     )

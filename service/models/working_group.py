@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, created_at_column, updated_at_column
+from service.models.base import Base, created_at_column, str_enum, updated_at_column
 
 
 class WorkingGroupKind(enum.Enum):
@@ -36,22 +36,10 @@ class WorkingGroup(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[WorkingGroupKind] = mapped_column(
-        Enum(
-            WorkingGroupKind,
-            name="working_group_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=30,
-        )
+        str_enum(WorkingGroupKind, "working_group_kind", 30)
     )
     status: Mapped[WorkingGroupStatus] = mapped_column(
-        Enum(
-            WorkingGroupStatus,
-            name="working_group_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
+        str_enum(WorkingGroupStatus, "working_group_status", 20)
     )
     purpose: Mapped[str | None] = mapped_column(Text)
     public_summary: Mapped[str | None] = mapped_column(Text)
@@ -77,13 +65,7 @@ class WorkingGroupMembership(Base):
         ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
     )
     status: Mapped[MembershipStatus] = mapped_column(
-        Enum(
-            MembershipStatus,
-            name="membership_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
+        str_enum(MembershipStatus, "membership_status", 20)
     )
     requested_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None] = mapped_column()
