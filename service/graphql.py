@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     ParserCache,
@@ -68,15 +69,20 @@ class DxlinkSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return DxlinkSchema(
         query=Query,
         # Factories: strawberry builds fresh extensions per request; the parser and validation
         # caches live at module level, shared by all requests.
+        # The limits' validation rules are made once: the validation cache is keyed by the rule
+        # classes, and limiter extensions built per request would make new ones every time.
         extensions=[
             lambda: ParserCache(maxsize=1000),
             lambda: ValidationCache(maxsize=1000),
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limits),
             RejectNulCharacters,
             MaskUnexpectedErrors,
         ],
