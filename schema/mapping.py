@@ -68,7 +68,8 @@ class SqlType:
     _columns: list[ColumnElement[Any]] = field(default_factory=list, repr=False)
 
     def reference_label(self, local: ColumnElement[Any]) -> str:
-        return f"__ref_{local.key}" if hasattr(local, "key") else f"__ref_{id(local)}"
+        """Label under which a relation's local column is selected (``__ref_region_id``)."""
+        return f"__ref_{local.key}"
 
     def select_columns(self) -> list[ColumnElement[Any]]:
         """Every column the resolver path selects: scalars, the node key, references."""

@@ -9,8 +9,7 @@ serialises the request's statements.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Executable, Row
@@ -69,12 +68,6 @@ class Database:
     @classmethod
     def from_settings(cls, url: str, settings: Settings) -> Database:
         return cls(create_engine(url, settings))
-
-    @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -36,12 +36,3 @@ def start_embedded(
         logger.info("creating database %s in %s", database, pgdata)
         server.psql(f'CREATE DATABASE "{database}";')
     return str(server.get_uri(database))
-
-
-def stop_embedded(data_dir: Path) -> None:
-    """Stop the embedded server of ``data_dir`` if this process started or attached to it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-
-        pgserver.get_server(data_dir / "pgdata").cleanup()
