@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
+from auth.principal import Principal
 from resolvers.loaders import Loaders
 from service.database import RequestSession
 from service.settings import Settings
@@ -18,6 +19,7 @@ class Context:
     request: Request
     response: Response | None
     settings: Settings
+    principal: Principal
     db: RequestSession
     request_id: str
     loaders: Loaders = field(init=False)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
+from auth.tokens import TokenVerifier
 from service import migrate
 from service.database import Database
 from service.graphql import GraphQLApp, build_schema
@@ -69,7 +70,7 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    graphql_app = GraphQLApp(build_schema(settings), settings, database)  # type: ignore[arg-type]
+    graphql_app = GraphQLApp(build_schema(settings), settings, database, TokenVerifier(settings))
     if database is not None:
         state["db"] = database
     app = Starlette(

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Row
+from sqlalchemy import Executable, Row, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -73,33 +73,70 @@ class Database:
         await self.engine.dispose()
 
 
+API_ROLE = "dxlink_api"  # owns nothing, has no BYPASSRLS; created by the migrations
+
+# The first statement of every request's transaction: assume the API role and publish the
+# principal to the row-level-security policies (`set_config(..., true)` lasts one transaction).
+_SET_PRINCIPAL = text(
+    "SELECT set_config('role', :api_role, true), set_config('dxlink.role', :role, true), "
+    "set_config('dxlink.municipality_id', :municipality_id, true), "
+    "set_config('dxlink.expert_id', :expert_id, true), "
+    "set_config('dxlink.region_id', :region_id, true), "
+    "set_config('dxlink.subject', :subject, true), "
+    "set_config('dxlink.request_id', :request_id, true)"
+)
+
+
 class RequestSession:
     """The session of one GraphQL request, shared by its resolvers and DataLoaders.
 
     Statements run one at a time (a connection cannot interleave them). The transaction is
-    opened on the first statement and ended exactly once, by `finish`.
+    opened on the first statement, which sets the principal for row-level security, and is
+    ended exactly once, by `finish`.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        principal: Any,
+        request_id: str = "",
+    ) -> None:
         self._sessionmaker = sessionmaker
+        self.principal = principal
+        self.request_id = request_id
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
 
-    @property
-    def orm(self) -> AsyncSession:
-        """The ORM session, for writes; open it lazily so requests without SQL cost nothing."""
+    async def orm(self) -> AsyncSession:
+        """The request's ORM session (for writes), its transaction scoped to the principal."""
         if self._session is None:
-            self._session = self._sessionmaker()
+            session = self._sessionmaker()
+            self._session = session
+            p = self.principal
+            await session.execute(
+                _SET_PRINCIPAL,
+                {
+                    "api_role": API_ROLE,
+                    "role": p.role.value,
+                    "municipality_id": _text(p.municipality_id),
+                    "expert_id": _text(p.expert_id),
+                    "region_id": _text(p.region_id),
+                    "subject": p.subject or "",
+                    "request_id": self.request_id,
+                },
+            )
         return self._session
 
     async def all(self, statement: Executable) -> Sequence[Row[Any]]:
         async with self._lock:
-            result = await self.orm.execute(statement)
+            session = await self.orm()
+            result = await session.execute(statement)
             return result.all()
 
     async def scalar(self, statement: Executable) -> Any:
         async with self._lock:
-            return await self.orm.scalar(statement)
+            session = await self.orm()
+            return await session.scalar(statement)
 
     async def finish(self, *, commit: bool) -> None:
         if self._session is None:
@@ -112,3 +149,7 @@ class RequestSession:
                 await session.rollback()
         finally:
             await session.close()
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)

@@ -9,7 +9,8 @@ import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
     AddValidationRules,
@@ -21,6 +22,9 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from auth.authenticate import Authenticator
+from auth.principal import PUBLIC
+from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Query
 from resolvers.context import Context
 from service.database import Database, RequestSession
@@ -90,19 +94,47 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's ASGI view, with the request's session ended in exactly one place."""
+    """strawberry's ASGI view: authentication first, and the request's session ended in
+    exactly one place."""
 
-    def __init__(self, schema: strawberry.Schema, settings: Settings, database: Database) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        database: Database | None,
+        verifier: TokenVerifier,
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
-        self.database = database
+        self.verifier = verifier
+        self.database = database  # type: ignore[assignment]
+        self._authenticator: Authenticator | None = None
+
+    @property
+    def authenticator(self) -> Authenticator:
+        if self._authenticator is None or self._authenticator.engine is not self.database.engine:
+            self._authenticator = Authenticator(self.verifier, self.database.engine)
+        return self._authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            try:
+                principal = await self.authenticator.principal(request.headers.get("authorization"))
+            except AuthenticationError as exc:
+                await _unauthenticated(exc.reason)(scope, receive, send)
+                return
+            scope.setdefault("state", {})["principal"] = principal
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        principal = getattr(request.state, "principal", PUBLIC)
         return Context(
             request=request,
             response=response,
             settings=self.settings,
-            db=RequestSession(self.database.sessionmaker),
+            principal=principal,
+            db=RequestSession(self.database.sessionmaker, principal, current_request_id()),
             request_id=current_request_id(),
         )
 
@@ -119,3 +151,16 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _unauthenticated(reason: str) -> JSONResponse:
+    """401 with a GraphQL-shaped body, so clients handle it like any other error."""
+    error = {
+        "message": f"Unauthenticated: {reason}",
+        "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
+    }
+    return JSONResponse(
+        {"data": None, "errors": [error]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,23 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
 
-    @field_validator("database_url")
+    # Authentication (see auth/tokens.py). Asymmetric keys in production, HS256 in development.
+    jwt_algorithms: str = "HS256"  # comma-separated, e.g. "RS256,ES256"
+    jwt_secret: SecretStr | None = None  # HS*: unset -> a random secret kept in data_dir
+    jwt_public_key: str | None = None  # RS*/ES*: PEM text, or the path of a PEM file
+    jwt_jwks: str | None = None  # RS*/ES*: path or https URL of a JWK Set
+    jwt_issuer: str = "dxlink"
+    jwt_audience: str = "dxlink-api"
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    # Aggregates are public only when every group holds at least this many municipalities.
+    aggregate_threshold: int = Field(default=3, ge=1)
+
+    @property
+    def accepted_algorithms(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.jwt_algorithms.split(",") if a.strip())
+
+    @field_validator("database_url", "jwt_public_key", "jwt_jwks")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None

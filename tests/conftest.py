@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from seeds.loader import load_seeds
@@ -26,7 +26,13 @@ from tests.database import scratch_database, server_url
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(database_url=None, max_page_size=100, default_page_size=20)
+    return Settings(
+        database_url=None,
+        max_page_size=100,
+        default_page_size=20,
+        jwt_algorithms="HS256",
+        jwt_secret="test-secret-of-at-least-32-bytes-length",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -77,13 +83,26 @@ GraphQL = Callable[..., Any]
 
 
 @pytest.fixture
-def gql(client: httpx.AsyncClient) -> GraphQL:
-    """POST a GraphQL document; return the decoded body (``data`` and ``errors``)."""
+def gql(client: httpx.AsyncClient, connection: AsyncConnection) -> GraphQL:
+    """POST a GraphQL document; return the decoded body (``data`` and ``errors``).
 
-    async def run(query: str, variables: dict[str, Any] | None = None, **headers: str) -> Any:
+    ``token=`` sends a bearer token; other keyword arguments are headers.
+    """
+
+    async def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        **headers: str,
+    ) -> Any:
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         response = await client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
+        # The request switched the shared test transaction to the API role; switch back so
+        # the test's own statements (factories, checks) run as the owner again.
+        await connection.execute(text("RESET ROLE"))
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -99,8 +118,8 @@ def count_statements(engine: AsyncEngine) -> Callable[[], Any]:
         statements: list[str] = []
 
         def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            # Savepoints belong to the test harness (each test runs in a rolled-back transaction).
-            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO")):
+            # Savepoints and RESET ROLE belong to the test harness (see `gql`).
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO", "RESET")):
                 statements.append(statement)
 
         event.listen(engine.sync_engine, "before_cursor_execute", record)

@@ -28,9 +28,9 @@ async def test_nested_query_costs_a_fixed_number_of_statements(
     edges = data["municipalities"]["edges"]
     assert len(edges) == first
     assert all(e["node"]["region"]["municipalities"] for e in edges)
-    # page, count, regions, prefectures, municipalities of regions, their regions (cached
-    # by the loader already: the same Region keys) -> one statement per level.
-    assert len(statements) == 5, statements
+    # principal (set_config), page, count, regions, prefectures, municipalities of regions;
+    # their regions are the same Region keys, already in the loader's cache.
+    assert len(statements) == 6, statements
 
 
 async def test_statement_count_does_not_grow_with_page_size(
@@ -52,4 +52,4 @@ async def test_framework_tree_is_one_statement_per_level(
         data = data_of(await gql(query))
     sections = data["assessmentFramework"]["sections"]
     assert sum(len(s["questions"]) for s in sections) == 66
-    assert len(statements) == 4  # framework, sections, questions, options
+    assert len(statements) == 5  # principal, framework, sections, questions, options

@@ -1,0 +1,74 @@
+"""From an HTTP request to a `Principal`: verify the bearer token, then check its scope exists."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.principal import PUBLIC, SCOPE_CLAIMS, Principal, Role
+from auth.tokens import AuthenticationError, TokenVerifier
+from service.geography.codes import is_valid_code
+from service.models import Expert, Municipality, Region
+
+_SCOPE_TTL_SECONDS = 60.0
+
+
+class Authenticator:
+    def __init__(self, verifier: TokenVerifier, engine: AsyncEngine) -> None:
+        self.verifier = verifier
+        self.engine = engine
+        # Scopes rarely change; a short cache spares a query per authenticated request.
+        self._scopes: dict[tuple[Role, str], tuple[float, dict[str, Any] | None]] = {}
+
+    async def principal(self, authorization: str | None) -> Principal:
+        if not authorization:
+            return PUBLIC
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        claims = self.verifier.verify(token.strip())
+        role = Role(claims["role"])
+        scope: dict[str, Any] = {}
+        claim = SCOPE_CLAIMS.get(role)
+        if claim is not None:
+            found = await self._scope(role, str(claims[claim]))
+            if found is None:
+                raise AuthenticationError(f"{claim} {claims[claim]!r} does not exist")
+            scope = found
+        return Principal(role=role, subject=str(claims["sub"]), **scope)
+
+    async def _scope(self, role: Role, value: str) -> dict[str, Any] | None:
+        now = time.monotonic()
+        cached = self._scopes.get((role, value))
+        if cached is not None and now - cached[0] < _SCOPE_TTL_SECONDS:
+            return cached[1]
+        found = await self._lookup(role, value)
+        self._scopes[(role, value)] = (now, found)
+        return found
+
+    async def _lookup(self, role: Role, value: str) -> dict[str, Any] | None:
+        async with self.engine.connect() as connection:
+            if role is Role.municipal_staff:
+                if not is_valid_code(value):
+                    return None
+                row = (
+                    await connection.execute(
+                        select(Municipality.id).where(Municipality.code == value)
+                    )
+                ).first()
+                return {"municipality_id": row.id, "municipality_code": value} if row else None
+            if role is Role.expert:
+                if not value.isdigit() or len(value) > 9:
+                    return None
+                statement = select(Expert.id).where(Expert.id == int(value))
+                row = (await connection.execute(statement)).first()
+                return {"expert_id": row.id} if row else None
+            row = (
+                await connection.execute(
+                    select(Region.id).where(or_(Region.name == value, Region.short_name == value))
+                )
+            ).first()
+            return {"region_id": row.id} if row else None
