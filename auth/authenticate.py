@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.principal import PUBLIC, SCOPE_CLAIMS, Principal, Role
 from auth.tokens import AuthenticationError, TokenVerifier
@@ -17,11 +17,13 @@ _SCOPE_TTL_SECONDS = 60.0
 
 
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier, engine: AsyncEngine) -> None:
+    def __init__(
+        self, verifier: TokenVerifier, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
         self.verifier = verifier
-        self.engine = engine
-        # Scopes rarely change; a short cache spares a query per authenticated request.
-        self._scopes: dict[tuple[Role, str], tuple[float, dict[str, Any] | None]] = {}
+        self.sessionmaker = sessionmaker
+        # Scopes rarely change; a short cache of found scopes spares a query per request.
+        self._scopes: dict[tuple[Role, str], tuple[float, dict[str, Any]]] = {}
 
     async def principal(self, authorization: str | None) -> Principal:
         if not authorization:
@@ -46,11 +48,13 @@ class Authenticator:
         if cached is not None and now - cached[0] < _SCOPE_TTL_SECONDS:
             return cached[1]
         found = await self._lookup(role, value)
-        self._scopes[(role, value)] = (now, found)
+        if found is not None:
+            self._scopes[(role, value)] = (now, found)
         return found
 
     async def _lookup(self, role: Role, value: str) -> dict[str, Any] | None:
-        async with self.engine.connect() as connection:
+        """Resolve the scope claim to ids (as the connecting owner role: no principal yet)."""
+        async with self.sessionmaker() as connection:
             if role is Role.municipal_staff:
                 if not is_valid_code(value):
                     return None

@@ -5,11 +5,16 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.assessments import AssessmentQuery
+from resolvers.audit import AuditQuery
+from resolvers.dispatch import DispatchQuery
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
 from resolvers.tiers import TierQuery
+from resolvers.viewer import ViewerQuery
 
 
 @strawberry.type(description="Everything a client can read.")
-class Query(GeographyQuery, AssessmentQuery, TierQuery, NodeQuery):
+class Query(
+    ViewerQuery, GeographyQuery, AssessmentQuery, TierQuery, DispatchQuery, AuditQuery, NodeQuery
+):
     pass

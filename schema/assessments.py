@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
+from service.models import AssessmentAnswer as AnswerModel
 from service.models import AssessmentFramework as FrameworkModel
 from service.models import AssessmentOption as OptionModel
 from service.models import AssessmentQuestion as QuestionModel
+from service.models import AssessmentResponse as ResponseModel
 from service.models import AssessmentRound as RoundModel
 from service.models import AssessmentSection as SectionModel
+from service.models import Municipality as MunicipalityModel
 from service.models import QuestionKind as QuestionKindModel
+from service.models import ResponseStatus as ResponseStatusModel
+
+if TYPE_CHECKING:
+    from schema.geography import Municipality
 
 framework_t = FrameworkModel.__table__
 section_t = SectionModel.__table__
 question_t = QuestionModel.__table__
 option_t = OptionModel.__table__
 round_t = RoundModel.__table__
+response_t = ResponseModel.__table__
+answer_t = AnswerModel.__table__
+municipality_t = MunicipalityModel.__table__
 
 QuestionKind = strawberry.enum(
     QuestionKindModel,
     name="QuestionKind",
     description="How a question is answered: one option, several options, free text, a number.",
+)
+
+ResponseStatus = strawberry.enum(
+    ResponseStatusModel, name="ResponseStatus", description="DRAFT, SUBMITTED or REOPENED."
 )
 
 
@@ -176,3 +191,64 @@ class AssessmentRound(Node):
     @strawberry.field
     async def framework(self, info: Info) -> AssessmentFramework:
         return await info.context.loaders.load_related(self, "framework")
+
+
+@sql_type(
+    response_t,
+    key=response_t.c.id,
+    order_by=(response_t.c.round_id, response_t.c.id),
+    fields={
+        "status": Column(response_t.c.status),
+        "version": Column(response_t.c.version),
+        "submitted_at": Column(response_t.c.submitted_at),
+        "updated_at": Column(response_t.c.updated_at),
+        "round": ToOne("AssessmentRound", response_t.c.round_id, round_t.c.id),
+        "municipality": ToOne("Municipality", response_t.c.municipality_id, municipality_t.c.id),
+        "answers": ToMany(
+            "AssessmentAnswer",
+            response_t.c.id,
+            answer_t.c.response_id,
+            (answer_t.c.question_id,),
+        ),
+    },
+)
+@strawberry.type(description="A municipality's answers in one assessment round.")
+class AssessmentResponse(Node):
+    status: ResponseStatus  # type: ignore[valid-type]
+    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
+    submitted_at: datetime | None
+    updated_at: datetime
+
+    @strawberry.field
+    async def round(self, info: Info) -> AssessmentRound:
+        return await info.context.loaders.load_related(self, "round")
+
+    @strawberry.field
+    async def municipality(
+        self, info: Info
+    ) -> Annotated[Municipality, strawberry.lazy("schema.geography")]:
+        return await info.context.loaders.load_related(self, "municipality")
+
+    @strawberry.field(description="Answers in question order.")
+    async def answers(self, info: Info) -> list[AssessmentAnswer]:
+        return await info.context.loaders.load_related(self, "answers")
+
+
+@sql_type(
+    answer_t,
+    key=answer_t.c.id,
+    order_by=(answer_t.c.response_id, answer_t.c.question_id),
+    fields={
+        "text_value": Column(answer_t.c.text_value),
+        "number_value": Column(answer_t.c.number_value),
+        "question": ToOne("AssessmentQuestion", answer_t.c.question_id, question_t.c.id),
+    },
+)
+@strawberry.type(description="The answer to one question (chosen options come with the feature).")
+class AssessmentAnswer(Node):
+    text_value: str | None
+    number_value: float | None
+
+    @strawberry.field
+    async def question(self, info: Info) -> AssessmentQuestion:
+        return await info.context.loaders.load_related(self, "question")

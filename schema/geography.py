@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy import String, case, type_coerce
@@ -11,14 +12,25 @@ from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
 from schema.pagination import OrderDirection
+from service.models import AssessmentResponse as ResponseModel
+from service.models import DispatchAssignment as DispatchAssignmentModel
 from service.models import Municipality as MunicipalityModel
 from service.models import MunicipalityKind as MunicipalityKindModel
 from service.models import Prefecture as PrefectureModel
 from service.models import Region as RegionModel
+from service.models import TierAssignment as TierAssignmentModel
+
+if TYPE_CHECKING:
+    from schema.assessments import AssessmentResponse
+    from schema.dispatch import DispatchAssignment
+    from schema.tiers import TierAssignment
 
 prefecture_t = PrefectureModel.__table__
 region_t = RegionModel.__table__
 municipality_t = MunicipalityModel.__table__
+tier_assignment_t = TierAssignmentModel.__table__
+response_t = ResponseModel.__table__
+dispatch_assignment_t = DispatchAssignmentModel.__table__
 
 MunicipalityKind = strawberry.enum(
     MunicipalityKindModel,
@@ -101,6 +113,34 @@ class Region(Node):
     async def prefecture(self, info: Info) -> Prefecture:
         return await info.context.loaders.load_related(self, "prefecture")
 
+    @strawberry.field(
+        description="The latest support tier; null where there is none or the viewer may not "
+        "see it (see docs/ACCESS.md)."
+    )
+    async def tier(
+        self, info: Info
+    ) -> Annotated[TierAssignment, strawberry.lazy("schema.tiers")] | None:
+        history = await info.context.loaders.load_related(self, "tier_history")
+        return history[0] if history else None
+
+    @strawberry.field(description="Support tiers over time, newest first, as far as visible.")
+    async def tier_history(
+        self, info: Info
+    ) -> list[Annotated[TierAssignment, strawberry.lazy("schema.tiers")]]:
+        return await info.context.loaders.load_related(self, "tier_history")
+
+    @strawberry.field(description="Assessment responses, newest round first, as far as visible.")
+    async def assessment_responses(
+        self, info: Info
+    ) -> list[Annotated[AssessmentResponse, strawberry.lazy("schema.assessments")]]:
+        return await info.context.loaders.load_related(self, "assessment_responses")
+
+    @strawberry.field(description="Expert assignments, as far as visible.")
+    async def dispatch_assignments(
+        self, info: Info
+    ) -> list[Annotated[DispatchAssignment, strawberry.lazy("schema.dispatch")]]:
+        return await info.context.loaders.load_related(self, "dispatch_assignments")
+
     @strawberry.field(description="Municipalities of the region, by code.")
     async def municipalities(self, info: Info) -> list[Municipality]:
         return await info.context.loaders.load_related(self, "municipalities")
@@ -126,6 +166,24 @@ KIND_LABEL = case(
         "population_year": Column(municipality_t.c.population_year),
         "region": ToOne("Region", municipality_t.c.region_id, region_t.c.id),
         "prefecture": ToOne("Prefecture", municipality_t.c.prefecture_id, prefecture_t.c.id),
+        "tier_history": ToMany(
+            "TierAssignment",
+            municipality_t.c.id,
+            tier_assignment_t.c.municipality_id,
+            (tier_assignment_t.c.snapshot_on.desc(), tier_assignment_t.c.id),
+        ),
+        "assessment_responses": ToMany(
+            "AssessmentResponse",
+            municipality_t.c.id,
+            response_t.c.municipality_id,
+            (response_t.c.round_id.desc(), response_t.c.id),
+        ),
+        "dispatch_assignments": ToMany(
+            "DispatchAssignment",
+            municipality_t.c.id,
+            dispatch_assignment_t.c.municipality_id,
+            (dispatch_assignment_t.c.starts_on, dispatch_assignment_t.c.id),
+        ),
     },
 )
 @strawberry.type(description="A municipality (市町村), identified by its 6-digit code.")
@@ -150,3 +208,31 @@ class Municipality(Node):
     @strawberry.field
     async def prefecture(self, info: Info) -> Prefecture:
         return await info.context.loaders.load_related(self, "prefecture")
+
+    @strawberry.field(
+        description="The latest support tier; null where there is none or the viewer may not "
+        "see it (see docs/ACCESS.md)."
+    )
+    async def tier(
+        self, info: Info
+    ) -> Annotated[TierAssignment, strawberry.lazy("schema.tiers")] | None:
+        history = await info.context.loaders.load_related(self, "tier_history")
+        return history[0] if history else None
+
+    @strawberry.field(description="Support tiers over time, newest first, as far as visible.")
+    async def tier_history(
+        self, info: Info
+    ) -> list[Annotated[TierAssignment, strawberry.lazy("schema.tiers")]]:
+        return await info.context.loaders.load_related(self, "tier_history")
+
+    @strawberry.field(description="Assessment responses, newest round first, as far as visible.")
+    async def assessment_responses(
+        self, info: Info
+    ) -> list[Annotated[AssessmentResponse, strawberry.lazy("schema.assessments")]]:
+        return await info.context.loaders.load_related(self, "assessment_responses")
+
+    @strawberry.field(description="Expert assignments, as far as visible.")
+    async def dispatch_assignments(
+        self, info: Info
+    ) -> list[Annotated[DispatchAssignment, strawberry.lazy("schema.dispatch")]]:
+        return await info.context.loaders.load_related(self, "dispatch_assignments")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, Table, null
 
 T = TypeVar("T", bound=type)
 
@@ -65,25 +65,33 @@ class SqlType:
     fields: Mapping[str, FieldMap]
     order_by: tuple[ColumnElement[Any], ...]
     node: bool = True
-    _columns: list[ColumnElement[Any]] = field(default_factory=list, repr=False)
+    _columns: dict[frozenset[str], list[ColumnElement[Any]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def reference_label(self, local: ColumnElement[Any]) -> str:
         """Label under which a relation's local column is selected (``__ref_region_id``)."""
         return f"__ref_{local.key}"
 
-    def select_columns(self) -> list[ColumnElement[Any]]:
-        """Every column the resolver path selects: scalars, the node key, references."""
-        if not self._columns:
+    def select_columns(self, hidden: frozenset[str] = frozenset()) -> list[ColumnElement[Any]]:
+        """Every column the resolver path selects: scalars, the node key, references.
+
+        A ``hidden`` field is selected as NULL: the policy hides it in SQL, so any executor
+        reading this declaration hides it the same way.
+        """
+        cached = self._columns.get(hidden)
+        if cached is None:
             cols: list[ColumnElement[Any]] = [self.key.label(KEY)]
             references: dict[str, ColumnElement[Any]] = {}
             for name, spec in self.fields.items():
                 if isinstance(spec, Column):
-                    cols.append(spec.expr.label(name))
+                    expr = null() if name in hidden else spec.expr
+                    cols.append(expr.label(name))
                 else:
                     references[self.reference_label(spec.local)] = spec.local
             cols.extend(expr.label(label) for label, expr in references.items())
-            self._columns = cols
-        return self._columns
+            cached = self._columns[hidden] = cols
+        return cached
 
     def build(self, row: Mapping[str, Any]) -> Any:
         """Construct the strawberry object for one selected row."""

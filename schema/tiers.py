@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
-from schema.mapping import Column, sql_type
+from resolvers.context import Info
+from schema.mapping import Column, ToOne, sql_type
 from schema.node import Node
+from service.models import Municipality as MunicipalityModel
 from service.models import PublishedStatistic as PublishedStatisticModel
 from service.models import SupportTier as SupportTierModel
+from service.models import TierAssignment as TierAssignmentModel
+
+if TYPE_CHECKING:
+    from schema.geography import Municipality
 
 tier_t = SupportTierModel.__table__
 statistic_t = PublishedStatisticModel.__table__
+assignment_t = TierAssignmentModel.__table__
+municipality_t = MunicipalityModel.__table__
 
 
 @sql_type(
@@ -59,3 +70,61 @@ class PublishedStatistic(Node):
     category: str = strawberry.field(description="Answer option or tier, e.g. `3 協働`.")
     value: int = strawberry.field(description="Number of municipalities.")
     note: str | None
+
+
+@sql_type(
+    assignment_t,
+    key=assignment_t.c.id,
+    order_by=(assignment_t.c.snapshot_on.desc(), assignment_t.c.id),
+    fields={
+        "snapshot_on": Column(assignment_t.c.snapshot_on),
+        "score": Column(assignment_t.c.score),
+        "overridden": Column(assignment_t.c.overridden),
+        "reason": Column(assignment_t.c.reason),
+        "decided_by": Column(assignment_t.c.decided_by),
+        "tier": ToOne("Tier", assignment_t.c.level, tier_t.c.level),
+        "computed_tier": ToOne("Tier", assignment_t.c.computed_level, tier_t.c.level),
+        "municipality": ToOne("Municipality", assignment_t.c.municipality_id, municipality_t.c.id),
+    },
+)
+@strawberry.type(description="A municipality's support tier at one snapshot.")
+class TierAssignment(Node):
+    snapshot_on: date = strawberry.field(description="Date of the snapshot, e.g. 2024-11-30.")
+    score: float | None = strawberry.field(description="Total assessment score, if computed.")
+    overridden: bool = strawberry.field(description="True when the prefecture overrode it.")
+    reason: str | None = strawberry.field(description="Why the tier was overridden.")
+    decided_by: str | None
+
+    @strawberry.field(description="The tier the municipality is in.")
+    async def tier(self, info: Info) -> Tier:
+        return await info.context.loaders.load_related(self, "tier")
+
+    @strawberry.field(description="The tier the score gave, before any override.")
+    async def computed_tier(self, info: Info) -> Tier | None:
+        return await info.context.loaders.load_related(self, "computed_tier")
+
+    @strawberry.field
+    async def municipality(
+        self, info: Info
+    ) -> Annotated[Municipality, strawberry.lazy("schema.geography")]:
+        return await info.context.loaders.load_related(self, "municipality")
+
+
+@strawberry.type(description="Municipalities in one tier at a snapshot.")
+class TierCount:
+    tier: Tier
+    count: int | None = strawberry.field(
+        description="Null when suppressed: a non-empty group smaller than the threshold."
+    )
+
+
+@strawberry.type(
+    description="How many municipalities are in each tier. For viewers outside the "
+    "prefecture's staff, counts are shown only when every non-empty group holds at least the "
+    "threshold (3 by default), so no municipality can be singled out."
+)
+class TierDistribution:
+    snapshot_on: date | None
+    total: int | None
+    suppressed: bool
+    counts: list[TierCount]

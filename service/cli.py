@@ -117,7 +117,43 @@ def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from auth.principal import SCOPE_CLAIMS, Role
+    from auth.tokens import ConfigurationError, mint_token
+
+    role = Role(args.role)
+    scope = {
+        claim: value
+        for claim, value in (
+            ("municipality", args.municipality),
+            ("expert", args.expert),
+            ("region", args.region),
+        )
+        if value is not None
+    }
+    needed = SCOPE_CLAIMS.get(role)
+    if needed is not None and needed not in scope:
+        print(f"dxlink token: role {role.value} needs --{needed}", file=sys.stderr)
+        return 2
+    try:
+        token = mint_token(
+            settings,
+            role=role,
+            subject=args.subject or f"dev-{role.value}",
+            ttl_seconds=args.ttl,
+            scope=scope,
+        )
+    except ConfigurationError as exc:
+        print(f"dxlink token: {exc}", file=sys.stderr)
+        return 2
+    print(f"# development token for role {role.value}, valid {args.ttl} s", file=sys.stderr)
+    print(token)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from auth.principal import Role
+
     parser = argparse.ArgumentParser(prog="dxlink", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -134,6 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="migrate, then load the reference data (idempotent)")
     seed.set_defaults(func=cmd_seed)
+
+    token = sub.add_parser("token", help="mint a development token (HS256 set-ups only)")
+    token.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role if r is not Role.public],
+        help="the principal's role",
+    )
+    token.add_argument("--municipality", help="6-digit code (municipal_staff)")
+    token.add_argument("--expert", help="expert id (expert)")
+    token.add_argument("--region", help="region name, e.g. 海草 (regional_office)")
+    token.add_argument("--subject", help="the token's sub (default dev-<role>)")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.set_defaults(func=cmd_token)
 
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="file, or - for stdout")

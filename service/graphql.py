@@ -112,8 +112,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     @property
     def authenticator(self) -> Authenticator:
-        if self._authenticator is None or self._authenticator.engine is not self.database.engine:
-            self._authenticator = Authenticator(self.verifier, self.database.engine)
+        if self._authenticator is None:
+            self._authenticator = Authenticator(self.verifier, self.database.sessionmaker)
         return self._authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

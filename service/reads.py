@@ -1,7 +1,9 @@
 """Generic reads of declared GraphQL types (`schema.mapping`) through SQLAlchemy Core.
 
 This is the resolver path's repository: the selects it builds come from the same declaration the
-compiled path uses. Domain repositories add their own conditions and orderings on top.
+compiled path uses. Every select is scoped by the access policy (`auth.policy`) for the request's
+principal: rows the principal may not read are filtered out, hidden fields come out NULL. Domain
+repositories add their own conditions and orderings on top.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
+from auth import policy
 from schema.mapping import SqlType, ToMany, ToOne
 from service.database import RequestSession
 from service.pagination import Ordering
@@ -20,8 +23,19 @@ from service.pagination import Ordering
 PARENT = "__parent"
 
 
-def select_type(spec: SqlType) -> Select[Any]:
-    return select(*spec.select_columns()).select_from(spec.table)
+def _scope(
+    db: RequestSession, spec: SqlType
+) -> tuple[list[ColumnElement[Any]], list[ColumnElement[bool]]]:
+    """The columns and conditions of ``spec`` for the request's principal."""
+    principal = db.principal
+    columns = spec.select_columns(policy.hidden_fields(spec.name, principal))
+    condition = policy.row_condition(spec.name, principal)
+    return columns, [] if condition is None else [condition]
+
+
+def select_type(db: RequestSession, spec: SqlType, *extra: ColumnElement[Any]) -> Select[Any]:
+    columns, conditions = _scope(db, spec)
+    return select(*columns, *extra).select_from(spec.table).where(*conditions)
 
 
 async def fetch_all(
@@ -30,21 +44,22 @@ async def fetch_all(
     where: Sequence[ColumnElement[bool]] = (),
     order_by: Sequence[ColumnElement[Any]] | None = None,
 ) -> list[Any]:
-    statement = select_type(spec).where(*where).order_by(*(order_by or spec.order_by))
+    statement = select_type(db, spec).where(*where).order_by(*(order_by or spec.order_by))
     return [spec.build(row._mapping) for row in await db.all(statement)]
 
 
 async def fetch_one(
     db: RequestSession, spec: SqlType, where: Sequence[ColumnElement[bool]]
 ) -> Any | None:
-    rows = await db.all(select_type(spec).where(*where).limit(2))
+    rows = await db.all(select_type(db, spec).where(*where).limit(2))
     if len(rows) > 1:
         raise LookupError(f"{spec.name}: more than one row for {where}")
     return spec.build(rows[0]._mapping) if rows else None
 
 
 async def count(db: RequestSession, spec: SqlType, where: Sequence[ColumnElement[bool]]) -> int:
-    statement = select(func.count()).select_from(spec.table).where(*where)
+    _, conditions = _scope(db, spec)
+    statement = select(func.count()).select_from(spec.table).where(*conditions, *where)
     return int(await db.scalar(statement))
 
 
@@ -70,8 +85,7 @@ async def fetch_page(
     if after is not None:
         conditions.append(ordering.after(ordering.decode_cursor(after)))
     statement = (
-        select(*spec.select_columns(), *ordering.sort_columns())
-        .select_from(spec.table)
+        select_type(db, spec, *ordering.sort_columns())
         .where(*conditions)
         .order_by(*ordering.order_by())
         .limit(first + 1)
@@ -92,22 +106,18 @@ async def fetch_related(
 ) -> list[Any]:
     """Batch for a DataLoader: for each key, the related object (ToOne) or list (ToMany)."""
     wanted = [k for k in set(keys) if k is not None]
+    statement = select_type(db, target, relation.remote.label(PARENT)).where(
+        relation.remote.in_(wanted)
+    )
     if isinstance(relation, ToOne):
         found: dict[Hashable, Any] = {}
         if wanted:
-            statement = select(*target.select_columns(), relation.remote.label(PARENT)).where(
-                relation.remote.in_(wanted)
-            )
             for row in await db.all(statement):
                 found[row._mapping[PARENT]] = target.build(row._mapping)
         return [found.get(k) for k in keys]
     grouped: dict[Hashable, list[Any]] = defaultdict(list)
     if wanted:
-        statement = (
-            select(*target.select_columns(), relation.remote.label(PARENT))
-            .where(relation.remote.in_(wanted))
-            .order_by(relation.remote, *(relation.order_by or target.order_by))
-        )
+        statement = statement.order_by(relation.remote, *(relation.order_by or target.order_by))
         for row in await db.all(statement):
             grouped[row._mapping[PARENT]].append(target.build(row._mapping))
     return [grouped.get(k, []) for k in keys]

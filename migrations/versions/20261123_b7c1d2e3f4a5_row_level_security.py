@@ -163,6 +163,21 @@ BEGIN
       AND p.municipality_id = dxlink_setting('municipality_id')::integer);
 END $$;
 
+-- Exact counts of municipalities per tier at a snapshot, over all rows whatever the caller may
+-- read: the service suppresses small groups for viewers outside the prefecture's staff.
+CREATE FUNCTION dxlink_tier_counts(snapshot date) RETURNS TABLE (level smallint, municipalities bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT t.level, count(a.id)
+  FROM support_tier t
+  LEFT JOIN tier_assignment a ON a.level = t.level AND a.snapshot_on = snapshot
+  GROUP BY t.level ORDER BY t.level
+$$;
+
+CREATE FUNCTION dxlink_latest_tier_snapshot() RETURNS date
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT max(snapshot_on) FROM tier_assignment
+$$;
+
 -- Every change made under a principal (that is, through the API) is written to the audit log
 -- in the same transaction. Seeds and migrations run as the owner without a principal.
 CREATE FUNCTION dxlink_audit() RETURNS trigger
@@ -186,6 +201,8 @@ END $$;
 
 FUNCTION_NAMES = [
     "dxlink_audit()",
+    "dxlink_latest_tier_snapshot()",
+    "dxlink_tier_counts(date)",
     "dxlink_can_read_dataset(integer, text)",
     "dxlink_can_read_expert(integer)",
     "dxlink_can_read_visit(integer)",

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+
+from sqlalchemy import Date, cast, func, select
 
 from schema.mapping import SqlType
 from service import reads
 from service.database import RequestSession
 from service.models import PublishedStatistic
+
+
+@dataclass
+class Distribution:
+    snapshot_on: date | None
+    counts: dict[int, int | None]  # tier level -> municipalities (None: suppressed)
+    total: int | None
+    suppressed: bool
 
 
 class TierService:
@@ -27,3 +39,25 @@ class TierService:
         if subject is not None:
             where.append(table.c.subject == subject)
         return await reads.fetch_all(self.db, spec, where)
+
+    async def distribution(
+        self, snapshot_on: date | None, *, exact: bool, threshold: int
+    ) -> Distribution:
+        """Municipalities per tier at a snapshot (default: the latest).
+
+        Counted over all municipalities whatever the viewer may read row by row (a database
+        function does the counting); unless ``exact``, the counts are withheld when a non-empty
+        group is smaller than ``threshold``, so that no municipality can be singled out.
+        """
+        if snapshot_on is None:
+            snapshot_on = await self.db.scalar(select(func.dxlink_latest_tier_snapshot(type_=Date)))
+        counts_of = func.dxlink_tier_counts(cast(snapshot_on, Date)).table_valued(
+            "level", "municipalities"
+        )
+        rows = await self.db.all(select(counts_of.c.level, counts_of.c.municipalities))
+        counts = {int(row.level): int(row.municipalities) for row in rows}
+        total = sum(counts.values())
+        suppressed = not exact and any(0 < n < threshold for n in counts.values())
+        if suppressed:
+            return Distribution(snapshot_on, dict.fromkeys(counts), total, True)
+        return Distribution(snapshot_on, dict(counts), total, False)

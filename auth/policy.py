@@ -1,0 +1,238 @@
+"""The access policy, as data: role x entity -> which rows, and which fields are hidden.
+
+This table is the one statement of who sees what. It is enforced twice:
+- in the query layer: `row_condition` and `hidden_fields` are applied by `service.reads` to every
+  select of a declared type (lists, `node(id:)`, DataLoader batches), so a resolver cannot forget;
+- in PostgreSQL: row-level security policies on the scoped tables (migrations
+  ``b7c1d2e3f4a5_row_level_security``), calling one STABLE function per rule.
+`docs/ACCESS.md` is generated from it (`python -m auth.access_doc`), and tests/auth/ runs every
+cell of it as every role, with and without the query layer.
+
+Rows a principal may not see are simply absent (a list omits them, `node(id:)` and lookups
+return null), so an error never reveals whether a forbidden row exists. Hidden fields resolve to
+null. Writes arrive with the mutations of later features; each adds its operation here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, and_, cast, false, func, select
+
+from auth.principal import Principal, Role
+from service.models import (
+    AssessmentResponse,
+    DispatchAssignment,
+    DispatchVisit,
+    Expert,
+    Municipality,
+    TierAssignment,
+)
+from service.models.dispatch import AssignmentStatus
+
+# Tests switch this off to show that row-level security alone still hides the rows.
+QUERY_LAYER = True
+
+
+class Rows(Enum):
+    """Which rows of an entity a role reads."""
+
+    ALL = "all rows"
+    NONE = "no rows"
+    OWN_MUNICIPALITY = "rows of the principal's own municipality"
+    REGION = "rows of the municipalities in the principal's region"
+    ASSIGNED_NOW = "rows of municipalities the expert is assigned to now (active, in period)"
+    OWN_EXPERT = "rows of the principal's own expert profile or assignments"
+    ASSIGNED_TO_OWN_MUNICIPALITY = "experts who are or were assigned to the own municipality"
+    ASSIGNED_IN_REGION = "experts who are or were assigned in the principal's region"
+
+
+@dataclass(frozen=True)
+class EntityPolicy:
+    """Access to one GraphQL type; ``municipality``/``expert`` locate a row's scope."""
+
+    description: str
+    read: dict[Role, Rows]
+    hidden: dict[Role, frozenset[str]] = field(default_factory=dict)
+    municipality: ColumnElement[Any] | None = None
+    expert: ColumnElement[Any] | None = None
+
+
+def _everyone() -> dict[Role, Rows]:
+    return dict.fromkeys(Role, Rows.ALL)
+
+
+def _roles(**rules: Rows) -> dict[Role, Rows]:
+    table = dict.fromkeys(Role, Rows.NONE)
+    table.update({Role(name): rule for name, rule in rules.items()})
+    return table
+
+
+tier_t = TierAssignment.__table__
+response_t = AssessmentResponse.__table__
+expert_t = Expert.__table__
+assignment_t = DispatchAssignment.__table__
+visit_t = DispatchVisit.__table__
+municipality_t = Municipality.__table__
+
+_visit_municipality = (
+    select(assignment_t.c.municipality_id)
+    .where(assignment_t.c.id == visit_t.c.assignment_id)
+    .scalar_subquery()
+)
+_visit_expert = (
+    select(assignment_t.c.expert_id)
+    .where(assignment_t.c.id == visit_t.c.assignment_id)
+    .scalar_subquery()
+)
+
+# Reference data every role reads in full.
+PUBLIC_TYPES = (
+    "Prefecture",
+    "Region",
+    "Municipality",
+    "AssessmentFramework",
+    "AssessmentSection",
+    "AssessmentQuestion",
+    "AssessmentOption",
+    "AssessmentRound",
+    "Tier",
+    "PublishedStatistic",
+)
+
+POLICY: dict[str, EntityPolicy] = {
+    **{
+        name: EntityPolicy(description="Reference data, public.", read=_everyone())
+        for name in PUBLIC_TYPES
+    },
+    "TierAssignment": EntityPolicy(
+        description="A municipality's support tier at a snapshot, with score and override.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            regional_office=Rows.REGION,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+            expert=Rows.ASSIGNED_NOW,
+        ),
+        # The override's reason is the prefecture's note; the region's office sees the tier only.
+        hidden={Role.regional_office: frozenset({"reason", "decided_by"})},
+        municipality=tier_t.c.municipality_id,
+    ),
+    "AssessmentResponse": EntityPolicy(
+        description="A municipality's assessment answers in one round (raw answers).",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+            expert=Rows.ASSIGNED_NOW,
+        ),
+        municipality=response_t.c.municipality_id,
+    ),
+    "Expert": EntityPolicy(
+        description="A dispatched digital expert's profile.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            expert=Rows.OWN_EXPERT,
+            municipal_staff=Rows.ASSIGNED_TO_OWN_MUNICIPALITY,
+            regional_office=Rows.ASSIGNED_IN_REGION,
+        ),
+        # Capacity is the coordinators' planning figure.
+        hidden={
+            Role.municipal_staff: frozenset({"monthly_capacity"}),
+            Role.regional_office: frozenset({"monthly_capacity"}),
+        },
+        expert=expert_t.c.id,
+    ),
+    "DispatchAssignment": EntityPolicy(
+        description="An expert assigned to a municipality for a theme and period.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            regional_office=Rows.REGION,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+            expert=Rows.OWN_EXPERT,
+        ),
+        hidden={Role.regional_office: frozenset({"ended_reason"})},
+        municipality=assignment_t.c.municipality_id,
+        expert=assignment_t.c.expert_id,
+    ),
+    "DispatchVisit": EntityPolicy(
+        description="One session of an assignment (planned or held) and the expert's report.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            regional_office=Rows.REGION,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+            expert=Rows.OWN_EXPERT,
+        ),
+        # The report is between the expert, the municipality and the prefecture.
+        hidden={Role.regional_office: frozenset({"report"})},
+        municipality=_visit_municipality,
+        expert=_visit_expert,
+    ),
+    "AuditRecord": EntityPolicy(
+        description="The audit log of every change.",
+        read=_roles(prefecture_admin=Rows.ALL),
+    ),
+}
+
+
+def _assigned_now(expert_id: int | None) -> Any:
+    # Assignment periods are dates in Japan: "today" is today in Asia/Tokyo, as in the database
+    # function dxlink_expert_assigned_to.
+    today = cast(func.timezone("Asia/Tokyo", func.now()), Date)
+    return select(assignment_t.c.municipality_id).where(
+        assignment_t.c.expert_id == expert_id,
+        assignment_t.c.status == AssignmentStatus.ACTIVE,
+        and_(assignment_t.c.starts_on <= today, assignment_t.c.ends_on >= today),
+    )
+
+
+def _region_municipalities(region_id: int | None) -> Any:
+    return select(municipality_t.c.id).where(municipality_t.c.region_id == region_id)
+
+
+def row_condition(type_name: str, principal: Principal) -> ColumnElement[bool] | None:
+    """The WHERE condition limiting ``type_name`` to the rows ``principal`` reads (None: all)."""
+    if not QUERY_LAYER:
+        return None
+    entity = POLICY.get(type_name)
+    if entity is None:
+        return false()  # an undeclared type is readable by nobody
+    rule = entity.read.get(principal.role, Rows.NONE)
+    municipality, expert = entity.municipality, entity.expert
+    match rule:
+        case Rows.ALL:
+            return None
+        case Rows.OWN_MUNICIPALITY if municipality is not None:
+            return municipality == principal.municipality_id
+        case Rows.REGION if municipality is not None:
+            return municipality.in_(_region_municipalities(principal.region_id))
+        case Rows.ASSIGNED_NOW if municipality is not None:
+            return municipality.in_(_assigned_now(principal.expert_id))
+        case Rows.OWN_EXPERT if expert is not None:
+            return expert == principal.expert_id
+        case Rows.ASSIGNED_TO_OWN_MUNICIPALITY if expert is not None:
+            return expert.in_(
+                select(assignment_t.c.expert_id).where(
+                    assignment_t.c.municipality_id == principal.municipality_id
+                )
+            )
+        case Rows.ASSIGNED_IN_REGION if expert is not None:
+            return expert.in_(
+                select(assignment_t.c.expert_id).where(
+                    assignment_t.c.municipality_id.in_(_region_municipalities(principal.region_id))
+                )
+            )
+        case _:
+            return false()
+
+
+def hidden_fields(type_name: str, principal: Principal) -> frozenset[str]:
+    """Fields of ``type_name`` that resolve to null for ``principal``."""
+    entity = POLICY.get(type_name)
+    if entity is None:
+        return frozenset()
+    return entity.hidden.get(principal.role, frozenset())

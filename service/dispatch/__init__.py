@@ -1,0 +1,1 @@
+"""Dispatch domain: experts, requests, assignments, visits."""

@@ -1,0 +1,146 @@
+"""Factories: plain async functions that insert one row (as the owner) and return its id."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.models import (
+    AssessmentAnswer,
+    AssessmentQuestion,
+    AssessmentResponse,
+    AssessmentRound,
+    AuditRecord,
+    DispatchAssignment,
+    DispatchVisit,
+    Expert,
+    Municipality,
+    TierAssignment,
+)
+
+
+def jst_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+
+
+async def _insert(connection: AsyncConnection, model: Any, values: dict[str, Any]) -> int:
+    table = model.__table__
+    result = await connection.execute(insert(table).values(**values).returning(table.c.id))
+    return int(result.scalar_one())
+
+
+async def municipality_id(connection: AsyncConnection, code: str) -> int:
+    found = await connection.scalar(select(Municipality.id).where(Municipality.code == code))
+    assert found is not None, code
+    return int(found)
+
+
+async def create_expert(connection: AsyncConnection, **overrides: Any) -> int:
+    values = {
+        "name": "専門 太郎",
+        "affiliation": "株式会社サンプル",
+        "main_job": "ITコンサルタント",
+        "themes": ["生成AI", "DX推進計画"],
+        "monthly_capacity": 4,
+        **overrides,
+    }
+    return await _insert(connection, Expert, values)
+
+
+async def create_assignment(
+    connection: AsyncConnection, *, expert_id: int, municipality_id: int, **overrides: Any
+) -> int:
+    today = jst_today()
+    values = {
+        "expert_id": expert_id,
+        "municipality_id": municipality_id,
+        "theme": "生成AI",
+        "starts_on": today - timedelta(days=30),
+        "ends_on": today + timedelta(days=120),
+        "status": "ACTIVE",
+        "ended_reason": "n/a",
+        **overrides,
+    }
+    return await _insert(connection, DispatchAssignment, values)
+
+
+async def create_visit(connection: AsyncConnection, *, assignment_id: int, **overrides: Any) -> int:
+    starts = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+    values = {
+        "assignment_id": assignment_id,
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=2),
+        "mode": "ON_SITE",
+        "status": "HELD",
+        "place": "本庁舎 会議室",
+        "theme": "生成AIの業務利用",
+        "report": "利用ガイドラインの骨子を確認した。",
+        **overrides,
+    }
+    return await _insert(connection, DispatchVisit, values)
+
+
+async def create_tier_assignment(
+    connection: AsyncConnection, *, municipality_id: int, **overrides: Any
+) -> int:
+    values = {
+        "municipality_id": municipality_id,
+        "snapshot_on": date(2024, 11, 30),
+        "score": 61.5,
+        "computed_level": 2,
+        "level": 3,
+        "overridden": True,
+        "reason": "再確認で体制整備を確認",
+        "decided_by": "県DX推進課",
+        **overrides,
+    }
+    return await _insert(connection, TierAssignment, values)
+
+
+async def create_response(
+    connection: AsyncConnection, *, municipality_id: int, **overrides: Any
+) -> int:
+    round_id = await connection.scalar(
+        select(AssessmentRound.id).where(AssessmentRound.key == "2024-04")
+    )
+    values = {
+        "round_id": round_id,
+        "municipality_id": municipality_id,
+        "status": "SUBMITTED",
+        "version": 1,
+        **overrides,
+    }
+    return await _insert(connection, AssessmentResponse, values)
+
+
+async def create_answer(
+    connection: AsyncConnection, *, response_id: int, question_key: str = "7-3", **overrides: Any
+) -> int:
+    question_id = await connection.scalar(
+        select(AssessmentQuestion.id).where(AssessmentQuestion.key == question_key)
+    )
+    values = {
+        "response_id": response_id,
+        "question_id": question_id,
+        "number_value": 12,
+        **overrides,
+    }
+    return await _insert(connection, AssessmentAnswer, values)
+
+
+async def create_audit_record(connection: AsyncConnection, **overrides: Any) -> int:
+    values = {
+        "actor_subject": "admin@pref.wakayama",
+        "actor_role": "prefecture_admin",
+        "action": "update",
+        "entity": "municipality",
+        "entity_key": "1",
+        "before": {"name": "x"},
+        "after": {"name": "y"},
+        **overrides,
+    }
+    return await _insert(connection, AuditRecord, values)
