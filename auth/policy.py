@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Date, and_, cast, false, func, select
 
 from auth.principal import Principal, Role
 from service.models import (
+    AssessmentAnswer,
     AssessmentResponse,
     DispatchAssignment,
     DispatchVisit,
@@ -88,6 +89,12 @@ _visit_expert = (
     .scalar_subquery()
 )
 
+_answer_municipality = (
+    select(response_t.c.municipality_id)
+    .where(response_t.c.id == AssessmentAnswer.__table__.c.response_id)
+    .scalar_subquery()
+)
+
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
     "Prefecture",
@@ -128,6 +135,15 @@ POLICY: dict[str, EntityPolicy] = {
             expert=Rows.ASSIGNED_NOW,
         ),
         municipality=response_t.c.municipality_id,
+    ),
+    "AssessmentAnswer": EntityPolicy(
+        description="One answer of a response: visible exactly where its response is.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+            expert=Rows.ASSIGNED_NOW,
+        ),
+        municipality=_answer_municipality,
     ),
     "Expert": EntityPolicy(
         description="A dispatched digital expert's profile.",

@@ -92,7 +92,10 @@ async def build_world(connection: AsyncConnection) -> World:
             Row(encode_global_id("TierAssignment", tier), municipality)
         )
         response = await f.create_response(connection, municipality_id=municipality)
-        await f.create_answer(connection, response_id=response)
+        answer = await f.create_answer(connection, response_id=response)
+        world.rows["AssessmentAnswer"].append(
+            Row(encode_global_id("AssessmentAnswer", answer), municipality)
+        )
         world.rows["AssessmentResponse"].append(
             Row(encode_global_id("AssessmentResponse", response), municipality)
         )

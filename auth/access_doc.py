@@ -1,0 +1,121 @@
+"""Generate docs/ACCESS.md from the policy table: `python -m auth.access_doc`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from auth.policy import POLICY, PUBLIC_TYPES, Rows
+from auth.principal import SCOPE_CLAIMS, Role
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "ACCESS.md"
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def render() -> str:
+    roles = list(Role)
+    lines = [
+        "# Who reads what",
+        "",
+        "Generated from `auth/policy.py` by `python -m auth.access_doc`; a test fails when this",
+        "file is stale. The same table drives the query-layer filters and the tests; the",
+        "row-level-security policies in PostgreSQL implement the same rules (see",
+        'ARCHITECTURE.md, "Access control").',
+        "",
+        "Rows a role may not read are absent: lists omit them, `node(id:)` and lookups return",
+        "null, exactly as for a row that does not exist. Hidden fields resolve to null.",
+        "Writes arrive with the mutations of later features; each adds its operation here.",
+        "",
+        "## Roles",
+        "",
+        "| role | token scope claim |",
+        "|---|---|",
+    ]
+    for role in roles:
+        claim = SCOPE_CLAIMS.get(role)
+        scope = f"`{claim}`" if claim else ("(no token)" if role is Role.public else "none")
+        lines.append(f"| `{role.value}` | {scope} |")
+    lines += [
+        "",
+        "## Reference data",
+        "",
+        "Every role, `public` included, reads all rows and fields of: "
+        + ", ".join(f"`{name}`" for name in PUBLIC_TYPES)
+        + ".",
+        "",
+        "## Scoped data: rows",
+        "",
+        "| type | " + " | ".join(f"`{r.value}`" for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    legend: dict[Rows, str] = {}
+    short = {
+        Rows.ALL: "all",
+        Rows.NONE: "—",
+        Rows.OWN_MUNICIPALITY: "own municipality",
+        Rows.REGION: "own region",
+        Rows.ASSIGNED_NOW: "assigned now",
+        Rows.OWN_EXPERT: "own",
+        Rows.ASSIGNED_TO_OWN_MUNICIPALITY: "assigned to own municipality",
+        Rows.ASSIGNED_IN_REGION: "assigned in own region",
+    }
+    for name, entity in POLICY.items():
+        if name in PUBLIC_TYPES:
+            continue
+        cells = []
+        for role in roles:
+            rule = entity.read.get(role, Rows.NONE)
+            legend[rule] = rule.value
+            cells.append(short[rule])
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines += ["", "| cell | meaning |", "|---|---|"]
+    lines += [f"| {short[rule]} | {text} |" for rule, text in legend.items()]
+    lines += [
+        "",
+        "## Scoped data: hidden fields",
+        "",
+        "| type | field | hidden from |",
+        "|---|---|---|",
+    ]
+    for name, entity in POLICY.items():
+        fields = sorted(set().union(*entity.hidden.values())) if entity.hidden else []
+        for field_name in fields:
+            hidden_from = [r.value for r, names in entity.hidden.items() if field_name in names]
+            lines.append(
+                f"| `{name}` | `{_camel(field_name)}` | "
+                + ", ".join(f"`{r}`" for r in hidden_from)
+                + " |"
+            )
+    lines += ["", "## What each type is", ""]
+    lines += [
+        f"- `{name}`: {entity.description}"
+        for name, entity in POLICY.items()
+        if name not in PUBLIC_TYPES
+    ]
+    lines += [
+        "",
+        "## Aggregates",
+        "",
+        "`tierDistribution` counts every municipality whatever the viewer may read row by row. "
+        "For viewers outside the prefecture's staff (`prefecture_admin`, `dispatch_coordinator`, "
+        "`regional_office`), the counts are withheld (null, `suppressed: true`) when a "
+        "non-empty group holds fewer municipalities than `DXLINK_AGGREGATE_THRESHOLD` "
+        "(default 3).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOC}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
