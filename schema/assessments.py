@@ -252,3 +252,23 @@ class AssessmentAnswer(Node):
     @strawberry.field
     async def question(self, info: Info) -> AssessmentQuestion:
         return await info.context.loaders.load_related(self, "question")
+
+
+@strawberry.type(description="Municipalities that chose one option.")
+class AnswerCount:
+    option: AssessmentOption
+    count: int | None = strawberry.field(
+        description="Null when withheld: a non-empty group smaller than the threshold."
+    )
+
+
+@strawberry.type(
+    description="How many municipalities chose each option of a question in a round "
+    "(submitted responses). Outside the prefecture's staff, counts are shown only when every "
+    "non-empty group holds at least the threshold (3 by default)."
+)
+class AnswerDistribution:
+    round: str
+    question: AssessmentQuestion
+    suppressed: bool
+    counts: list[AnswerCount]

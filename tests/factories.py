@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.models import (
     AssessmentAnswer,
+    AssessmentAnswerOption,
+    AssessmentOption,
     AssessmentQuestion,
     AssessmentResponse,
     AssessmentRound,
@@ -144,3 +146,24 @@ async def create_audit_record(connection: AsyncConnection, **overrides: Any) -> 
         **overrides,
     }
     return await _insert(connection, AuditRecord, values)
+
+
+async def create_choice_answer(
+    connection: AsyncConnection, *, response_id: int, question_key: str, labels: list[str]
+) -> int:
+    """An answer choosing the options ``labels`` of question ``question_key``."""
+    answer_id = await create_answer(
+        connection, response_id=response_id, question_key=question_key, number_value=None
+    )
+    for label in labels:
+        option_id = await connection.scalar(
+            select(AssessmentOption.id)
+            .join(AssessmentQuestion, AssessmentQuestion.id == AssessmentOption.question_id)
+            .where(AssessmentQuestion.key == question_key, AssessmentOption.label == label)
+        )
+        await connection.execute(
+            insert(AssessmentAnswerOption.__table__).values(
+                answer_id=answer_id, option_id=option_id
+            )
+        )
+    return answer_id

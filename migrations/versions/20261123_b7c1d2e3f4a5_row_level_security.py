@@ -173,6 +173,24 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   GROUP BY t.level ORDER BY t.level
 $$;
 
+-- Exact counts of municipalities that chose each option of a question in a round (submitted
+-- responses only), whatever the caller may read; suppression as for tiers.
+CREATE FUNCTION dxlink_answer_counts(round_key text, question_key text)
+RETURNS TABLE (option_id integer, municipalities bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT o.id, (
+    SELECT count(DISTINCT r.municipality_id)
+    FROM assessment_answer_option ao
+    JOIN assessment_answer a ON a.id = ao.answer_id
+    JOIN assessment_response r ON r.id = a.response_id
+    WHERE ao.option_id = o.id AND r.round_id = rd.id AND r.status = 'SUBMITTED')
+  FROM assessment_round rd
+  JOIN assessment_question q ON q.framework_id = rd.framework_id
+  JOIN assessment_option o ON o.question_id = q.id
+  WHERE rd.key = round_key AND q.key = question_key
+  ORDER BY o.position
+$$;
+
 CREATE FUNCTION dxlink_latest_tier_snapshot() RETURNS date
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT max(snapshot_on) FROM tier_assignment
@@ -203,6 +221,7 @@ FUNCTION_NAMES = [
     "dxlink_audit()",
     "dxlink_latest_tier_snapshot()",
     "dxlink_tier_counts(date)",
+    "dxlink_answer_counts(text, text)",
     "dxlink_can_read_dataset(integer, text)",
     "dxlink_can_read_expert(integer)",
     "dxlink_can_read_visit(integer)",

@@ -10,6 +10,7 @@ from sqlalchemy import Date, cast, func, select
 
 from schema.mapping import SqlType
 from service import reads
+from service.aggregates import anonymise
 from service.database import RequestSession
 from service.models import PublishedStatistic
 
@@ -56,8 +57,5 @@ class TierService:
         )
         rows = await self.db.all(select(counts_of.c.level, counts_of.c.municipalities))
         counts = {int(row.level): int(row.municipalities) for row in rows}
-        total = sum(counts.values())
-        suppressed = not exact and any(0 < n < threshold for n in counts.values())
-        if suppressed:
-            return Distribution(snapshot_on, dict.fromkeys(counts), total, True)
-        return Distribution(snapshot_on, dict(counts), total, False)
+        shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
+        return Distribution(snapshot_on, shown.counts, sum(counts.values()), shown.suppressed)
