@@ -36,7 +36,7 @@ async def prepare_database(url: str, settings: Settings, *, migrate_: bool, seed
     from service import migrate
     from service.database import create_engine
 
-    engine = create_engine(url, settings)
+    engine = create_engine(url, settings, statement_timeout_ms=0)
     try:
         if migrate_:
             if await migrate.upgrade(engine):
@@ -79,7 +79,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     url = resolve_database_url(settings)
 
     async def run() -> None:
-        engine = create_engine(url, settings)
+        engine = create_engine(url, settings, statement_timeout_ms=0)
         try:
             if args.downgrade:
                 await migrate.downgrade(engine, args.downgrade)

@@ -38,12 +38,20 @@ def async_url(url: str) -> str:
     return parsed.set(query=query).render_as_string(hide_password=False)
 
 
-def create_engine(url: str, settings: Settings) -> AsyncEngine:
+def create_engine(
+    url: str, settings: Settings, *, statement_timeout_ms: int | None = None
+) -> AsyncEngine:
+    """The process's engine; migrations and seeds pass ``statement_timeout_ms=0`` (no limit:
+    they wait for each other's locks and may build large indexes)."""
+    if statement_timeout_ms is None:
+        statement_timeout_ms = settings.db_statement_timeout_ms
     connect_args: dict[str, Any] = {
         "server_settings": {
             "application_name": "dxlink",
             "timezone": "UTC",
-            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "statement_timeout": str(statement_timeout_ms),
+            # A request that stalls mid-transaction must not hold its locks for long.
+            "idle_in_transaction_session_timeout": "60000",
         }
     }
     return create_async_engine(

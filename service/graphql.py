@@ -30,6 +30,7 @@ from resolvers.context import Context
 from service.database import Database, RequestSession
 from service.errors import DxlinkError
 from service.input_guard import RejectNulCharacters
+from service.limits import max_list_nesting
 from service.logging import current_request_id
 from service.settings import Settings
 
@@ -76,6 +77,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     limits = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        max_list_nesting(settings.max_list_nesting),
     ]
     return DxlinkSchema(
         query=Query,

@@ -1,8 +1,8 @@
-"""Refuse NUL characters in any string input before a resolver sees it.
+"""Refuse text PostgreSQL cannot hold (NUL, lone surrogates) before a resolver sees it.
 
-PostgreSQL cannot store U+0000 in text; without this check such an argument would reach the
-database and fail there as an internal error. The check covers literals in the document and
-variables, and names the argument or variable at fault.
+Without this check such an argument would reach the database and fail there as an internal
+error. The check covers variables, their defaults and literal arguments in the document, and
+names the argument or variable at fault.
 """
 
 from __future__ import annotations
@@ -10,15 +10,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import ArgumentNode, GraphQLError, StringValueNode, ValueNode, visit
+from graphql import (
+    ArgumentNode,
+    GraphQLError,
+    StringValueNode,
+    ValueNode,
+    VariableDefinitionNode,
+    visit,
+)
 from graphql.language import ListValueNode, ObjectValueNode, Visitor
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from service.pagination import is_storable_text
+
 
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return not is_storable_text(value)
     if isinstance(value, dict):
         return any(_has_nul(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -26,9 +35,9 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _literal_has_nul(node: ValueNode) -> bool:
+def _literal_has_nul(node: ValueNode | None) -> bool:
     if isinstance(node, StringValueNode):
-        return "\x00" in node.value
+        return not is_storable_text(node.value)
     if isinstance(node, ListValueNode):
         return any(_literal_has_nul(v) for v in node.values)
     if isinstance(node, ObjectValueNode):
@@ -39,11 +48,16 @@ def _literal_has_nul(node: ValueNode) -> bool:
 class _ArgumentFinder(Visitor):
     def __init__(self) -> None:
         super().__init__()
-        self.found: ArgumentNode | None = None
+        self.found: ArgumentNode | VariableDefinitionNode | None = None
+        self.name = ""
 
     def enter_argument(self, node: ArgumentNode, *args: Any) -> None:
         if self.found is None and _literal_has_nul(node.value):
-            self.found = node
+            self.found, self.name = node, node.name.value
+
+    def enter_variable_definition(self, node: VariableDefinitionNode, *args: Any) -> None:
+        if self.found is None and _literal_has_nul(node.default_value):
+            self.found, self.name = node, node.variable.name.value
 
 
 class RejectNulCharacters(SchemaExtension):
@@ -53,7 +67,8 @@ class RejectNulCharacters(SchemaExtension):
         for name, value in (context.variables or {}).items():
             if _has_nul(value):
                 error = GraphQLError(
-                    f"Invalid variable '${name}': text must not contain NUL (U+0000) characters",
+                    f"Invalid variable '${name}': text must not contain NUL (U+0000) characters "
+                    "or lone surrogates",
                     extensions={"code": "BAD_USER_INPUT", "argument": name},
                 )
                 break
@@ -61,9 +76,10 @@ class RejectNulCharacters(SchemaExtension):
             finder = _ArgumentFinder()
             visit(context.graphql_document, finder)
             if finder.found is not None:
-                name = finder.found.name.value
+                name = finder.name
                 error = GraphQLError(
-                    f"Invalid argument '{name}': text must not contain NUL (U+0000) characters",
+                    f"Invalid argument '{name}': text must not contain NUL (U+0000) characters "
+                    "or lone surrogates",
                     nodes=[finder.found],
                     extensions={"code": "BAD_USER_INPUT", "argument": name},
                 )

@@ -67,11 +67,27 @@ class Ordering:
             raise InvalidArgument(
                 argument, f"cursor belongs to ordering {decoded[0]!r}, not {self.name!r}"
             )
-        if len(decoded) != len(self.keys) + 1 or any(
-            not isinstance(v, str | int | float) or isinstance(v, bool) for v in decoded
+        values = decoded[1:]
+        if len(values) != len(self.keys) or not all(
+            _fits(key, value) for key, value in zip(self.keys, values, strict=True)
         ):
             raise InvalidArgument(argument, "malformed cursor")
-        return decoded[1:]
+        return values
+
+
+def _fits(key: SortKey, value: Any) -> bool:
+    """Whether a cursor value can be compared with the sort key in SQL (else: not ours)."""
+    expected = key.expr.type.python_type
+    if expected is int:
+        return type(value) is int and -(2**63) <= value < 2**63
+    if expected is str:
+        return isinstance(value, str) and len(value) <= 1000 and is_storable_text(value)
+    return False
+
+
+def is_storable_text(value: str) -> bool:
+    """PostgreSQL text holds neither NUL nor lone UTF-16 surrogates."""
+    return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
 
 
 def check_page_size(

@@ -90,7 +90,8 @@ async def fetch_page(
         .order_by(*ordering.order_by())
         .limit(first + 1)
     )
-    rows = list(await db.all(statement)) if first > 0 else []
+    # Even `first: 0` reads one row, to answer hasNextPage truthfully.
+    rows = list(await db.all(statement))
     labels = ordering.labels()
     page_rows = rows[:first]
     return Page(

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
+    max_list_nesting: int = Field(default=3, ge=1)
 
     # Authentication (see auth/tokens.py). Asymmetric keys in production, HS256 in development.
     jwt_algorithms: str = "HS256"  # comma-separated, e.g. "RS256,ES256"

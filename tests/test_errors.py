@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
 from service.geography.service import GeographyService
@@ -41,9 +42,26 @@ async def test_unknown_field_is_a_validation_error(gql: GraphQL) -> None:
 
 
 async def test_query_depth_is_limited(gql: GraphQL) -> None:
-    deep = "{ regions { " + "municipalities { region { " * 7 + "name" + " } }" * 7 + " } }"
+    chain = "tier { municipality { " * 7
+    deep = '{ municipality(code: "302015") { ' + chain + "code" + " } }" * 7 + " } }"
     error = error_of(await gql(deep))
     assert "exceeds maximum operation depth" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ prefectures { municipalities { prefecture { municipalities { prefecture { "
+        "municipalities { code } } } } } } }",
+        # Fragments count too.
+        "{ prefectures { ...P } } fragment P on Prefecture { regions { ...R } } "
+        "fragment R on Region { municipalities { tierHistory { score } } }",
+    ],
+)
+async def test_nested_lists_are_limited(gql: GraphQL, query: str) -> None:
+    error = error_of(await gql(query))
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert "at most 3" in error["message"]
 
 
 async def test_aliases_are_limited(gql: GraphQL) -> None:
@@ -61,6 +79,11 @@ async def test_aliases_are_limited(gql: GraphQL) -> None:
             "v",
         ),
         ('{ publishedStatistics(survey: "a\\u0000") { value } }', None, "survey"),
+        (
+            'query($s: String = "a\\u0000b") { municipalities(search: $s) { totalCount } }',
+            None,
+            "s",
+        ),
     ],
 )
 async def test_nul_characters_are_refused_by_name(
@@ -69,3 +92,17 @@ async def test_nul_characters_are_refused_by_name(
     error = error_of(await gql(query, variables))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
     assert "NUL" in error["message"]
+    assert "requestId" not in error["extensions"]
+
+
+async def test_lone_surrogates_are_refused_by_name(client: httpx.AsyncClient) -> None:
+    # Sent as JSON text: a lone surrogate is valid JSON but no valid UTF-8 text for PostgreSQL.
+    body = (
+        '{"query": "query($s: String) { publishedStatistics(survey: $s) { value } }", '
+        '"variables": {"s": "\\ud800"}}'
+    )
+    response = await client.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    error = error_of(response.json())
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "s"}

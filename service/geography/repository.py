@@ -63,13 +63,14 @@ class GeographyRepository:
         if kind is not None:
             conditions.append(municipality_t.c.kind == kind)
         if search:
-            pattern = _like_pattern(normalise_search(search))
+            normalised = normalise_search(search)
+            pattern = _like_pattern(normalised)
             conditions.append(
                 or_(
                     municipality_t.c.name.ilike(pattern, escape="\\"),
                     municipality_t.c.kana.ilike(pattern, escape="\\"),
                     municipality_t.c.romaji.ilike(pattern, escape="\\"),
-                    municipality_t.c.code.startswith(search.strip(), autoescape=True),
+                    municipality_t.c.code.startswith(normalised, autoescape=True),
                 )
             )
         return conditions

@@ -184,3 +184,42 @@ async def test_nodes_shortcut_matches_edges(gql: GraphQL) -> None:
     )
     connection = data["municipalities"]
     assert connection["nodes"] == [e["node"] for e in connection["edges"]]
+
+
+def _cursor(values: list[object]) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(values, ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("order", "values"),
+    [
+        (None, ["municipality:code:asc", 302015]),  # an integer where the code is text
+        ({"field": "POPULATION"}, ["municipality:population:asc", "many", "302015"]),
+        ({"field": "POPULATION"}, ["municipality:population:asc", 10**30, "302015"]),
+        ({"field": "POPULATION"}, ["municipality:population:asc", 1.5, "302015"]),
+        (None, ["municipality:code:asc", "30\u00002015"]),
+        (None, ["municipality:code:asc", None]),
+    ],
+)
+async def test_cursor_values_of_the_wrong_kind_are_refused(
+    gql: GraphQL, order: dict | None, values: list[object]
+) -> None:
+    body = await gql(LIST, {"after": _cursor(values), "orderBy": order})
+    error = error_of(body)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
+async def test_first_zero_still_tells_whether_there_is_a_page(gql: GraphQL) -> None:
+    page = await municipalities(gql, first=0)
+    assert page["pageInfo"]["hasNextPage"] is True
+    empty = await municipalities(gql, first=0, search="存在しない")
+    assert empty["pageInfo"]["hasNextPage"] is False
+
+
+async def test_full_width_digits_find_a_code(gql: GraphQL) -> None:
+    page = await municipalities(gql, search="３０２０１５")
+    assert [e["node"]["name"] for e in page["edges"]] == ["和歌山市"]
