@@ -47,6 +47,8 @@ def _is_canonical_key(spec: SqlType, key: str) -> bool:
 class Node:
     sql_row: strawberry.Private[Mapping[str, Any]]
 
-    @strawberry.field(description="Opaque global id; stable across releases.")
+    @strawberry.field(
+        description="Opaque global id, stable for the life of the object in this deployment."
+    )
     def id(self) -> strawberry.ID:
         return strawberry.ID(encode_global_id(sql_type_of(self).name, self.sql_row[KEY]))

@@ -13,7 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -86,6 +97,29 @@ async def upsert(
     return {tuple(row[1:]): row[0] for row in found}
 
 
+async def prune(
+    conn: AsyncConnection,
+    model: type[Any],
+    keep: dict[tuple[Any, ...], Any],
+    keys: Sequence[str],
+    report: SeedReport,
+    scope: ColumnElement[bool] | None = None,
+) -> None:
+    """Delete rows (within ``scope``) whose natural key is no longer in the source data.
+
+    Rows still referenced elsewhere (an option somebody answered) make the seed fail with a
+    foreign-key error instead of vanishing silently.
+    """
+    table: Table = model.__table__
+    key = tuple_(*(table.c[k] for k in keys))
+    statement = delete(table).where(key.not_in(list(keep)) if keep else true())
+    if scope is not None:
+        statement = statement.where(scope)
+    result = await conn.execute(statement)
+    if result.rowcount:
+        report.written[f"{table.name} (removed)"] = result.rowcount
+
+
 async def load_seeds(conn: AsyncConnection) -> SeedReport:
     """Load all reference data on ``conn`` (the caller owns the transaction)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
@@ -147,7 +181,7 @@ async def load_seeds(conn: AsyncConnection) -> SeedReport:
         ["level"],
         report,
     )
-    await upsert(
+    statistics = await upsert(
         conn,
         PublishedStatistic,
         [
@@ -164,6 +198,7 @@ async def load_seeds(conn: AsyncConnection) -> SeedReport:
         ["survey", "subject", "category"],
         report,
     )
+    await prune(conn, PublishedStatistic, statistics, ["survey", "subject", "category"], report)
     await upsert(
         conn,
         StandardDataset,
@@ -252,4 +287,34 @@ async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
         ],
         ["question_id", "label"],
         report,
+    )
+    # What the source no longer has goes too: options, then questions, then sections.
+    this_framework = table.c.framework_id == framework_id
+    in_framework = AssessmentOption.question_id.in_(select(table.c.id).where(this_framework))
+    wanted_options = {
+        (ids[(framework_id, row["question_id"])], label): None
+        for row in questions
+        if row["published_options"]
+        for label in row["published_options"].split("|")
+    }
+    await prune(
+        conn, AssessmentOption, wanted_options, ["question_id", "label"], report, in_framework
+    )
+    wanted_questions = {(framework_id, row["question_id"]): None for row in questions}
+    await prune(
+        conn, AssessmentQuestion, wanted_questions, ["framework_id", "key"], report, this_framework
+    )
+    await prune(
+        conn,
+        AssessmentSection,
+        {(framework_id, k): None for k in section_rows},
+        ["framework_id", "key"],
+        report,
+        AssessmentSection.framework_id == framework_id,
+    )
+    await conn.execute(
+        update(table)
+        .where(this_framework, table.c.follow_up_of_id.is_not(None))
+        .where(table.c.key.not_in(list(reference.FOLLOW_UPS)))
+        .values(follow_up_of_id=None)
     )

@@ -113,10 +113,15 @@ class RequestSession:
         self.principal = principal
         self.request_id = request_id
         self._session: AsyncSession | None = None
+        self._finished = False
         self._lock = asyncio.Lock()
 
     async def orm(self) -> AsyncSession:
         """The request's ORM session (for writes), its transaction scoped to the principal."""
+        if self._finished:
+            # A resolver still running after the response was settled (graphql-core lets
+            # siblings of a failed non-null field finish): it must not open a new transaction.
+            raise RuntimeError("the request's transaction has already ended")
         if self._session is None:
             session = self._sessionmaker()
             self._session = session
@@ -147,16 +152,19 @@ class RequestSession:
             return await session.scalar(statement)
 
     async def finish(self, *, commit: bool) -> None:
-        if self._session is None:
-            return
-        session, self._session = self._session, None
-        try:
-            if commit:
-                await session.commit()
-            else:
-                await session.rollback()
-        finally:
-            await session.close()
+        """End the transaction, once; a failed commit raises (the caller reports it)."""
+        async with self._lock:
+            self._finished = True
+            if self._session is None:
+                return
+            session, self._session = self._session, None
+            try:
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+            finally:
+                await session.close()
 
 
 def _text(value: int | None) -> str:

@@ -6,7 +6,9 @@ the data directory, so nothing listens on a TCP port and the data survives resta
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -23,16 +25,49 @@ def start_embedded(
     The database is created on first use. With ``stop_on_exit`` the server stops when the last
     process that attached to it exits; otherwise it keeps running for the next start.
     """
+    pgdata = data_dir.resolve() / "pgdata"
+    if any(c.isspace() for c in str(pgdata)):
+        # pg_ctl passes the socket directory unquoted to postgres.
+        raise SystemExit(
+            f"the embedded PostgreSQL cannot use a path with spaces ({pgdata}); "
+            "set DXLINK_DATA_DIR to a path without spaces"
+        )
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_processes(pgdata)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then falls back to /tmp.
         warnings.simplefilter("ignore")
         import pgserver
 
-        pgdata = data_dir / "pgdata"
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(pgdata, cleanup_mode="stop" if stop_on_exit else None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         logger.info("creating database %s in %s", database, pgdata)
         server.psql(f'CREATE DATABASE "{database}";')
     return str(server.get_uri(database))
+
+
+def _forget_dead_processes(pgdata: Path) -> None:
+    """Drop processes that died without detaching (kill -9) from pgserver's list of users.
+
+    pgserver stops the server when the last process in that list exits; a dead entry would keep
+    it running for ever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

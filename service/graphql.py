@@ -20,7 +20,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from auth.authenticate import Authenticator
 from auth.principal import PUBLIC
@@ -142,14 +142,30 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         context: Context = kwargs["context"]
-        committed = False
         try:
             result = await super().execute_operation(*args, **kwargs)
-            committed = not getattr(result, "errors", None)
-            return result
-        finally:
-            # Any error rolls the whole request back: a mutation never half-writes.
-            await context.db.finish(commit=committed)
+        except BaseException:
+            await context.db.finish(commit=False)
+            raise
+        # Any error rolls the whole request back: a mutation never half-writes.
+        commit = not getattr(result, "errors", None)
+        try:
+            await context.db.finish(commit=commit)
+        except Exception:
+            # The commit itself failed (e.g. a serialization failure): nothing was written.
+            logger.exception("commit failed")
+            request_id = current_request_id()
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The change could not be saved; nothing was written "
+                        f"(request id {request_id}).",
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                    )
+                ],
+            )
+        return result
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

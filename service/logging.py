@@ -34,7 +34,7 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Chatty libraries: their INFO lines are command lines and plugin set-up, not events.
-    for name in ("pgserver", "alembic.runtime.plugins"):
+    for name in ("pgserver", "alembic.runtime.plugins", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

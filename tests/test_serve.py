@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
+
+from service.embedded import _forget_dead_processes, start_embedded
 
 QUERY = "{ municipalities(first: 1) { totalCount edges { node { code name } } } }"
 
@@ -99,3 +103,17 @@ def test_serve_twice_keeps_data_and_does_not_duplicate_seeds(tmp_path: Path) -> 
     assert "database schema is at head" in second
     assert "migrated the database" not in second
     assert "municipality 0" in second  # the seed upsert found nothing to write
+
+
+def test_processes_killed_without_detaching_are_forgotten(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    handles = tmp_path / ".handle_pids.json"
+    handles.write_text(json.dumps([os.getpid(), dead.pid]))
+    _forget_dead_processes(tmp_path)
+    assert json.loads(handles.read_text()) == [os.getpid()]
+
+
+def test_a_data_directory_with_spaces_is_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="without spaces"):
+        start_embedded(tmp_path / "my data")

@@ -519,7 +519,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.Integer(), nullable=False),
         sa.Column("municipality_id", sa.Integer(), nullable=True),
         sa.Column("prefecture_id", sa.Integer(), nullable=True),
-        sa.Column("approved_at", sa.DateTime(), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(municipality_id IS NULL) <> (prefecture_id IS NULL)",
             name=op.f("ck_dataset_publisher_one_publisher"),
@@ -546,6 +546,7 @@ def upgrade() -> None:
             "municipality_id",
             "prefecture_id",
             name=op.f("uq_dataset_publisher_dataset_id_municipality_id_prefecture_id"),
+            postgresql_nulls_not_distinct=True,
         ),
     )
     op.create_index(
@@ -840,7 +841,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["municipality_id"],
             ["municipality.id"],

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     String,
     Text,
@@ -68,10 +69,13 @@ class DatasetPublisher(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
     prefecture_id: Mapped[int | None] = mapped_column(ForeignKey("prefecture.id"))
-    approved_at: Mapped[datetime | None] = mapped_column()
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        UniqueConstraint("dataset_id", "municipality_id", "prefecture_id"),
+        # One of the two publisher columns is always NULL: NULLs must count as equal here.
+        UniqueConstraint(
+            "dataset_id", "municipality_id", "prefecture_id", postgresql_nulls_not_distinct=True
+        ),
         CheckConstraint(
             "(municipality_id IS NULL) <> (prefecture_id IS NULL)", name="one_publisher"
         ),

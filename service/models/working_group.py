@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base, created_at_column, str_enum, updated_at_column
@@ -68,6 +68,6 @@ class WorkingGroupMembership(Base):
         str_enum(MembershipStatus, "membership_status", 20)
     )
     requested_at: Mapped[datetime] = created_at_column()
-    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("working_group_id", "municipality_id"),)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -187,9 +189,6 @@ async def test_nodes_shortcut_matches_edges(gql: GraphQL) -> None:
 
 
 def _cursor(values: list[object]) -> str:
-    import base64
-    import json
-
     raw = json.dumps(values, ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
