@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import http.server
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -289,3 +291,47 @@ def test_token_command_prints_the_token_last(
         assert "asymmetric" in capsys.readouterr().err
     finally:
         get_settings.cache_clear()
+
+
+async def test_jwks_from_a_url(client_for: Any, settings: Settings) -> None:
+    """Keys fetched at start-up from an https/http JWK Set URL (here a loopback server)."""
+    public = RSA_KEY.public_key().public_numbers()
+
+    def b64(n: int) -> str:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    document = json.dumps(
+        {
+            "keys": [
+                {"kty": "RSA", "kid": "r1", "alg": "RS256", "n": b64(public.n), "e": b64(public.e)}
+            ]
+        }
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        production = settings.model_copy(
+            update={"jwt_algorithms": "RS256", "jwt_jwks": url, "jwt_secret": None}
+        )
+        token = jwt.encode(
+            claims(production), pem_private(RSA_KEY), algorithm="RS256", headers={"kid": "r1"}
+        )
+        async with client_for(production) as client:
+            assert (await ask(client, token)).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
