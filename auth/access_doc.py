@@ -62,6 +62,8 @@ def render() -> str:
         Rows.OWN_EXPERT: "own",
         Rows.ASSIGNED_TO_OWN_MUNICIPALITY: "assigned to own municipality",
         Rows.ASSIGNED_IN_REGION: "assigned in own region",
+        Rows.PUBLISHED: "published",
+        Rows.PUBLISHED_OR_OWN: "published + own drafts",
     }
     for name, entity in POLICY.items():
         if name in PUBLIC_TYPES:

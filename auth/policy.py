@@ -19,19 +19,23 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, cast, false, func, select
+from sqlalchemy import ColumnElement, Date, and_, cast, false, func, or_, select
 
 from auth.principal import Principal, Role
 from service.models import (
     AssessmentAnswer,
     AssessmentResponse,
+    Dataset,
+    DatasetPublisher,
     DispatchAssignment,
     DispatchVisit,
+    Distribution,
     Expert,
     Municipality,
     TierAssignment,
 )
 from service.models.dispatch import AssignmentStatus
+from service.models.open_data import DatasetStatus
 
 # Tests switch this off to show that row-level security alone still hides the rows.
 QUERY_LAYER = True
@@ -48,6 +52,8 @@ class Rows(Enum):
     OWN_EXPERT = "rows of the principal's own expert profile or assignments"
     ASSIGNED_TO_OWN_MUNICIPALITY = "experts who are or were assigned to the own municipality"
     ASSIGNED_IN_REGION = "experts who are or were assigned in the principal's region"
+    PUBLISHED = "published rows"
+    PUBLISHED_OR_OWN = "published rows, and drafts the principal's municipality publishes"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class EntityPolicy:
     hidden: dict[Role, frozenset[str]] = field(default_factory=dict)
     municipality: ColumnElement[Any] | None = None
     expert: ColumnElement[Any] | None = None
+    published: ColumnElement[bool] | None = None
+    publishers: Any = None  # a correlated select of the municipalities publishing the row
 
 
 def _everyone() -> dict[Role, Rows]:
@@ -95,6 +103,15 @@ _answer_municipality = (
     .scalar_subquery()
 )
 
+dataset_t = Dataset.__table__
+distribution_t = Distribution.__table__
+publisher_t = DatasetPublisher.__table__
+
+
+def _publishers_of(dataset_id: ColumnElement[Any]) -> Any:
+    return select(publisher_t.c.municipality_id).where(publisher_t.c.dataset_id == dataset_id)
+
+
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
     "Prefecture",
@@ -107,6 +124,7 @@ PUBLIC_TYPES = (
     "AssessmentRound",
     "Tier",
     "PublishedStatistic",
+    "StandardDataset",
 )
 
 POLICY: dict[str, EntityPolicy] = {
@@ -188,6 +206,29 @@ POLICY: dict[str, EntityPolicy] = {
         municipality=_visit_municipality,
         expert=_visit_expert,
     ),
+    "Dataset": EntityPolicy(
+        description="An open dataset: public once published; drafts for publishers.",
+        read={
+            **dict.fromkeys(Role, Rows.PUBLISHED),
+            Role.prefecture_admin: Rows.ALL,
+            Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
+        },
+        published=dataset_t.c.status == DatasetStatus.PUBLISHED,
+        publishers=_publishers_of(dataset_t.c.id),
+    ),
+    "Distribution": EntityPolicy(
+        description="A file or API of a dataset: visible exactly where its dataset is.",
+        read={
+            **dict.fromkeys(Role, Rows.PUBLISHED),
+            Role.prefecture_admin: Rows.ALL,
+            Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
+        },
+        published=select(dataset_t.c.status)
+        .where(dataset_t.c.id == distribution_t.c.dataset_id)
+        .scalar_subquery()
+        == DatasetStatus.PUBLISHED.name,
+        publishers=_publishers_of(distribution_t.c.dataset_id),
+    ),
     "AuditRecord": EntityPolicy(
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
@@ -241,6 +282,15 @@ def row_condition(type_name: str, principal: Principal) -> ColumnElement[bool] |
                 select(assignment_t.c.expert_id).where(
                     assignment_t.c.municipality_id.in_(_region_municipalities(principal.region_id))
                 )
+            )
+        case Rows.PUBLISHED if entity.published is not None:
+            return entity.published
+        case Rows.PUBLISHED_OR_OWN if entity.published is not None:
+            return or_(
+                entity.published,
+                entity.publishers.where(
+                    publisher_t.c.municipality_id == principal.municipality_id
+                ).exists(),
             )
         case _:
             return false()

@@ -9,12 +9,20 @@ from resolvers.audit import AuditQuery
 from resolvers.dispatch import DispatchQuery
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
+from resolvers.open_data import OpenDataQuery
 from resolvers.tiers import TierQuery
 from resolvers.viewer import ViewerQuery
 
 
 @strawberry.type(description="Everything a client can read.")
 class Query(
-    ViewerQuery, GeographyQuery, AssessmentQuery, TierQuery, DispatchQuery, AuditQuery, NodeQuery
+    ViewerQuery,
+    GeographyQuery,
+    AssessmentQuery,
+    TierQuery,
+    DispatchQuery,
+    OpenDataQuery,
+    AuditQuery,
+    NodeQuery,
 ):
     pass

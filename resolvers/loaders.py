@@ -19,26 +19,29 @@ from service.database import RequestSession
 class Loaders:
     def __init__(self, db: RequestSession) -> None:
         self._db = db
-        self._by_relation: dict[tuple[str, str], DataLoader[Hashable, Any]] = {}
+        self._by_relation: dict[tuple[str, str, int | None], DataLoader[Hashable, Any]] = {}
 
-    def related(self, parent: SqlType, field: str) -> DataLoader[Hashable, Any]:
-        loader = self._by_relation.get((parent.name, field))
+    def related(
+        self, parent: SqlType, field: str, limit: int | None = None
+    ) -> DataLoader[Hashable, Any]:
+        loader = self._by_relation.get((parent.name, field, limit))
         if loader is None:
             relation = parent.relation(field)
             target = REGISTRY[relation.target]
 
             async def batch(keys: Sequence[Hashable]) -> list[Any]:
-                return await reads.fetch_related(self._db, target, relation, keys)
+                return await reads.fetch_related(self._db, target, relation, keys, limit)
 
             loader = DataLoader(load_fn=batch)
-            self._by_relation[(parent.name, field)] = loader
+            self._by_relation[(parent.name, field, limit)] = loader
         return loader
 
-    async def load_related(self, obj: Any, field: str) -> Any:
-        """The object or list behind relation ``field`` of a declared object."""
+    async def load_related(self, obj: Any, field: str, limit: int | None = None) -> Any:
+        """The object or list behind relation ``field`` of a declared object (a list: its
+        first ``limit`` items)."""
         spec = sql_type_of(obj)
         relation = spec.relation(field)
         key = obj.sql_row[spec.reference_label(relation.local)]
         if key is None:
             return [] if isinstance(relation, ToMany) else None
-        return await self.related(spec, field).load(key)
+        return await self.related(spec, field, limit).load(key)

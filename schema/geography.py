@@ -13,16 +13,20 @@ from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
 from schema.pagination import OrderDirection
 from service.models import AssessmentResponse as ResponseModel
+from service.models import Dataset as DatasetModel
+from service.models import DatasetPublisher as PublisherModel
 from service.models import DispatchAssignment as DispatchAssignmentModel
 from service.models import Municipality as MunicipalityModel
 from service.models import MunicipalityKind as MunicipalityKindModel
 from service.models import Prefecture as PrefectureModel
 from service.models import Region as RegionModel
 from service.models import TierAssignment as TierAssignmentModel
+from service.pagination import check_page_size
 
 if TYPE_CHECKING:
     from schema.assessments import AssessmentResponse
     from schema.dispatch import DispatchAssignment
+    from schema.open_data import Dataset
     from schema.tiers import TierAssignment
 
 prefecture_t = PrefectureModel.__table__
@@ -31,6 +35,8 @@ municipality_t = MunicipalityModel.__table__
 tier_assignment_t = TierAssignmentModel.__table__
 response_t = ResponseModel.__table__
 dispatch_assignment_t = DispatchAssignmentModel.__table__
+dataset_t = DatasetModel.__table__
+publisher_t = PublisherModel.__table__
 
 MunicipalityKind = strawberry.enum(
     MunicipalityKindModel,
@@ -135,6 +141,16 @@ class Region(Node):
     ) -> list[Annotated[AssessmentResponse, strawberry.lazy("schema.assessments")]]:
         return await info.context.loaders.load_related(self, "assessment_responses")
 
+    @strawberry.field(
+        description="Open datasets the municipality publishes (alone or jointly), newest "
+        "first: published ones for everyone, drafts for their publishers and the prefecture."
+    )
+    async def datasets(
+        self, info: Info, first: int = 10
+    ) -> list[Annotated[Dataset, strawberry.lazy("schema.open_data")]]:
+        size = check_page_size(first, default=10, maximum=info.context.settings.max_page_size)
+        return await info.context.loaders.load_related(self, "datasets", size)
+
     @strawberry.field(description="Expert assignments, as far as visible.")
     async def dispatch_assignments(
         self, info: Info
@@ -184,6 +200,13 @@ KIND_LABEL = case(
             dispatch_assignment_t.c.municipality_id,
             (dispatch_assignment_t.c.starts_on, dispatch_assignment_t.c.id),
         ),
+        "datasets": ToMany(
+            "Dataset",
+            municipality_t.c.id,
+            publisher_t.c.municipality_id,
+            (dataset_t.c.modified_on.desc().nulls_last(), dataset_t.c.id),
+            through=(publisher_t, publisher_t.c.dataset_id == dataset_t.c.id),
+        ),
     },
 )
 @strawberry.type(description="A municipality (市町村), identified by its 6-digit code.")
@@ -230,6 +253,16 @@ class Municipality(Node):
         self, info: Info
     ) -> list[Annotated[AssessmentResponse, strawberry.lazy("schema.assessments")]]:
         return await info.context.loaders.load_related(self, "assessment_responses")
+
+    @strawberry.field(
+        description="Open datasets the municipality publishes (alone or jointly), newest "
+        "first: published ones for everyone, drafts for their publishers and the prefecture."
+    )
+    async def datasets(
+        self, info: Info, first: int = 10
+    ) -> list[Annotated[Dataset, strawberry.lazy("schema.open_data")]]:
+        size = check_page_size(first, default=10, maximum=info.context.settings.max_page_size)
+        return await info.context.loaders.load_related(self, "datasets", size)
 
     @strawberry.field(description="Expert assignments, as far as visible.")
     async def dispatch_assignments(

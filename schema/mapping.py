@@ -41,12 +41,17 @@ class ToOne:
 
 @dataclass(frozen=True)
 class ToMany:
-    """A list field: the rows of ``target`` whose ``remote`` equals this row's ``local``."""
+    """A list field: the rows of ``target`` whose ``remote`` equals this row's ``local``.
+
+    With ``through`` (an association table and its join condition with the target), ``remote``
+    is a column of the association table: a many-to-many relation.
+    """
 
     target: str
     local: ColumnElement[Any]
     remote: ColumnElement[Any]
     order_by: tuple[ColumnElement[Any], ...] = ()
+    through: tuple[Table, ColumnElement[bool]] | None = None
 
 
 FieldMap = Column | ToOne | ToMany

@@ -21,6 +21,7 @@ from service.database import RequestSession
 from service.pagination import Ordering
 
 PARENT = "__parent"
+RANK = "__rank"
 
 
 def _scope(
@@ -103,13 +104,23 @@ async def fetch_page(
 
 
 async def fetch_related(
-    db: RequestSession, target: SqlType, relation: ToOne | ToMany, keys: Sequence[Hashable]
+    db: RequestSession,
+    target: SqlType,
+    relation: ToOne | ToMany,
+    keys: Sequence[Hashable],
+    limit: int | None = None,
 ) -> list[Any]:
-    """Batch for a DataLoader: for each key, the related object (ToOne) or list (ToMany)."""
+    """Batch for a DataLoader: for each key, the related object (ToOne) or list (ToMany).
+
+    ``limit`` keeps the first rows of each parent's list (one statement for all parents).
+    """
     wanted = [k for k in set(keys) if k is not None]
     statement = select_type(db, target, relation.remote.label(PARENT)).where(
         relation.remote.in_(wanted)
     )
+    if isinstance(relation, ToMany) and relation.through is not None:
+        association, on = relation.through
+        statement = statement.join_from(target.table, association, on)
     if isinstance(relation, ToOne):
         found: dict[Hashable, Any] = {}
         if wanted:
@@ -117,8 +128,17 @@ async def fetch_related(
                 found[row._mapping[PARENT]] = target.build(row._mapping)
         return [found.get(k) for k in keys]
     grouped: dict[Hashable, list[Any]] = defaultdict(list)
+    order = relation.order_by or target.order_by
+    if wanted and limit is not None:
+        ranked = statement.add_columns(
+            func.row_number().over(partition_by=relation.remote, order_by=order).label(RANK)
+        ).subquery()
+        statement = (
+            select(ranked).where(ranked.c[RANK] <= limit).order_by(ranked.c[PARENT], ranked.c[RANK])
+        )
+    elif wanted:
+        statement = statement.order_by(relation.remote, *order)
     if wanted:
-        statement = statement.order_by(relation.remote, *(relation.order_by or target.order_by))
         for row in await db.all(statement):
             grouped[row._mapping[PARENT]].append(target.build(row._mapping))
     return [grouped.get(k, []) for k in keys]

@@ -17,8 +17,11 @@ from service.models import (
     AssessmentResponse,
     AssessmentRound,
     AuditRecord,
+    Dataset,
+    DatasetPublisher,
     DispatchAssignment,
     DispatchVisit,
+    Distribution,
     Expert,
     Municipality,
     TierAssignment,
@@ -167,3 +170,44 @@ async def create_choice_answer(
             )
         )
     return answer_id
+
+
+async def create_dataset(
+    connection: AsyncConnection,
+    *,
+    publishers: list[int],
+    identifier: str = "302015-aed",
+    **overrides: Any,
+) -> int:
+    values = {
+        "identifier": identifier,
+        "title": "AED設置箇所一覧",
+        "keywords": ["AED", "防災"],
+        "status": "PUBLISHED",
+        "license": "PDL-1.0",
+        "modified_on": date(2026, 4, 1),
+        **overrides,
+    }
+    dataset_id = await _insert(connection, Dataset, values)
+    for municipality in publishers:
+        await connection.execute(
+            insert(DatasetPublisher.__table__).values(
+                dataset_id=dataset_id, municipality_id=municipality
+            )
+        )
+    return dataset_id
+
+
+async def create_distribution(
+    connection: AsyncConnection, *, dataset_id: int, **overrides: Any
+) -> int:
+    values = {
+        "dataset_id": dataset_id,
+        "title": "CSV",
+        "access_url": "https://example.jp/opendata/aed.csv",
+        "media_type": "text/csv",
+        "format": "CSV",
+        "byte_size": 20480,
+        **overrides,
+    }
+    return await _insert(connection, Distribution, values)

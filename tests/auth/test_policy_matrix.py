@@ -47,6 +47,10 @@ def expected_visible(rule: Rows, principal: Principal, row: Row, world: World) -
             return any(
                 world.region_of.get(x) == region for x in world.ever_assigned.get(e or -1, set())
             )
+        case Rows.PUBLISHED:
+            return row.published
+        case Rows.PUBLISHED_OR_OWN:
+            return row.published or principal.municipality_id in row.publishers
     raise AssertionError(rule)
 
 
@@ -140,6 +144,7 @@ PUBLIC_LOOKUPS = {
     "AssessmentRound": "{ assessmentFramework { rounds { id } } }",
     "Tier": "{ tiers { id } }",
     "PublishedStatistic": "{ publishedStatistics { id } }",
+    "StandardDataset": "{ standardDatasets { id } }",
 }
 
 

@@ -29,6 +29,8 @@ class Row:
     global_id: str
     municipality_id: int | None = None
     expert_id: int | None = None
+    published: bool = False
+    publishers: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -98,6 +100,23 @@ async def build_world(connection: AsyncConnection) -> World:
         )
         world.rows["AssessmentResponse"].append(
             Row(encode_global_id("AssessmentResponse", response), municipality)
+        )
+    own, far = world.municipality[OWN], world.municipality[FAR]
+    for name, status, publishers in (
+        ("published-own", "PUBLISHED", {own}),
+        ("draft-own", "DRAFT", {own}),
+        ("draft-far", "DRAFT", {far}),
+        ("published-joint", "PUBLISHED", {own, far}),
+        ("draft-joint", "DRAFT", {own, far}),
+    ):
+        dataset = await f.create_dataset(
+            connection, identifier=name, status=status, publishers=sorted(publishers)
+        )
+        distribution = await f.create_distribution(connection, dataset_id=dataset)
+        facts = {"published": status == "PUBLISHED", "publishers": frozenset(publishers)}
+        world.rows["Dataset"].append(Row(encode_global_id("Dataset", dataset), **facts))
+        world.rows["Distribution"].append(
+            Row(encode_global_id("Distribution", distribution), **facts)
         )
     audit = await f.create_audit_record(connection)
     world.rows["AuditRecord"].append(Row(encode_global_id("AuditRecord", audit)))
