@@ -15,6 +15,7 @@ null. Writes arrive with the mutations of later features; each adds its operatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -66,7 +67,8 @@ class EntityPolicy:
     municipality: ColumnElement[Any] | None = None
     expert: ColumnElement[Any] | None = None
     published: ColumnElement[bool] | None = None
-    publishers: Any = None  # a correlated select of the municipalities publishing the row
+    # Whether a given municipality publishes the row (a correlated EXISTS).
+    published_by: Callable[[int | None], ColumnElement[bool]] | None = None
 
 
 def _everyone() -> dict[Role, Rows]:
@@ -108,8 +110,21 @@ distribution_t = Distribution.__table__
 publisher_t = DatasetPublisher.__table__
 
 
-def _publishers_of(dataset_id: ColumnElement[Any]) -> Any:
-    return select(publisher_t.c.municipality_id).where(publisher_t.c.dataset_id == dataset_id)
+def _published_by(dataset_id: ColumnElement[Any]) -> Callable[[int | None], ColumnElement[bool]]:
+    def condition(municipality_id: int | None) -> ColumnElement[bool]:
+        # An alias of its own: the outer select may join dataset_publisher itself.
+        publisher = publisher_t.alias("policy_publisher")
+        return (
+            select(publisher.c.municipality_id)
+            .where(
+                publisher.c.dataset_id == dataset_id,
+                publisher.c.municipality_id == municipality_id,
+            )
+            .correlate_except(publisher)
+            .exists()
+        )
+
+    return condition
 
 
 # Reference data every role reads in full.
@@ -214,7 +229,7 @@ POLICY: dict[str, EntityPolicy] = {
             Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
         },
         published=dataset_t.c.status == DatasetStatus.PUBLISHED,
-        publishers=_publishers_of(dataset_t.c.id),
+        published_by=_published_by(dataset_t.c.id),
     ),
     "Distribution": EntityPolicy(
         description="A file or API of a dataset: visible exactly where its dataset is.",
@@ -227,7 +242,7 @@ POLICY: dict[str, EntityPolicy] = {
         .where(dataset_t.c.id == distribution_t.c.dataset_id)
         .scalar_subquery()
         == DatasetStatus.PUBLISHED.name,
-        publishers=_publishers_of(distribution_t.c.dataset_id),
+        published_by=_published_by(distribution_t.c.dataset_id),
     ),
     "AuditRecord": EntityPolicy(
         description="The audit log of every change.",
@@ -285,13 +300,8 @@ def row_condition(type_name: str, principal: Principal) -> ColumnElement[bool] |
             )
         case Rows.PUBLISHED if entity.published is not None:
             return entity.published
-        case Rows.PUBLISHED_OR_OWN if entity.published is not None:
-            return or_(
-                entity.published,
-                entity.publishers.where(
-                    publisher_t.c.municipality_id == principal.municipality_id
-                ).exists(),
-            )
+        case Rows.PUBLISHED_OR_OWN if entity.published is not None and entity.published_by:
+            return or_(entity.published, entity.published_by(principal.municipality_id))
         case _:
             return false()
 
