@@ -10,7 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
     AddValidationRules,
@@ -27,6 +27,7 @@ from auth.principal import PUBLIC
 from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Query
 from resolvers.context import Context
+from service.compiled_view import CompiledReads
 from service.database import Database, RequestSession
 from service.errors import DxlinkError
 from service.input_guard import RejectNulCharacters
@@ -79,7 +80,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
         max_list_nesting(settings.max_list_nesting),
     ]
-    return DxlinkSchema(
+    schema = DxlinkSchema(
         query=Query,
         # Factories: strawberry builds fresh extensions per request; the parser and validation
         # caches live at module level, shared by all requests.
@@ -93,6 +94,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             MaskUnexpectedErrors,
         ],
     )
+    # The compiled path validates with the same rules (service/compiled_view.py).
+    schema.validation_rules = tuple(limits)  # type: ignore[attr-defined]
+    return schema
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -111,6 +115,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.verifier = verifier
         self.database = database  # type: ignore[assignment]
         self._authenticator: Authenticator | None = None
+        self._compiled: CompiledReads | None = None
 
     @property
     def authenticator(self) -> Authenticator:
@@ -127,7 +132,26 @@ class GraphQLApp(GraphQL[Context, None]):
                 await _unauthenticated(exc.reason)(scope, receive, send)
                 return
             scope.setdefault("state", {})["principal"] = principal
+            if request.method == "POST" and self._compiled_allowed(request):
+                body = await request.body()
+                response = await self.compiled.respond(body, principal)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+                receive = _replay(body)
         await super().__call__(scope, receive, send)
+
+    def _compiled_allowed(self, request: Request) -> bool:
+        if not self.settings.compiled_reads:
+            return False
+        forced = request.headers.get("x-dxlink-executor")
+        return not (self.settings.executor_header and forced == "resolvers")
+
+    @property
+    def compiled(self) -> CompiledReads:
+        if self._compiled is None:
+            self._compiled = CompiledReads(self.schema, self.settings, self.database)
+        return self._compiled
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         principal = getattr(request.state, "principal", PUBLIC)
@@ -169,6 +193,20 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands the already-read request body to the resolver path."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 def _unauthenticated(reason: str) -> JSONResponse:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "dxlink-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
 
+    # The compiled read path (service/compiler.py); off sends every operation to the resolvers.
+    compiled_reads: bool = True
+    # Tests only: honour `X-Dxlink-Executor: resolvers` to compare the two executors.
+    executor_header: bool = False
+
     # Aggregates are public only when every group holds at least this many municipalities.
     aggregate_threshold: int = Field(default=3, ge=1)
 

@@ -32,6 +32,7 @@ def settings() -> Settings:
         default_page_size=20,
         jwt_algorithms="HS256",
         jwt_secret="test-secret-of-at-least-32-bytes-length",
+        executor_header=True,
     )
 
 
@@ -81,6 +82,9 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 GraphQL = Callable[..., Any]
 
+# Queries answered by both executors with identical bytes during this test session.
+executors_compared: list[str] = []
+
 
 @pytest.fixture
 def gql(client: httpx.AsyncClient, connection: AsyncConnection) -> GraphQL:
@@ -97,13 +101,23 @@ def gql(client: httpx.AsyncClient, connection: AsyncConnection) -> GraphQL:
     ) -> Any:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        response = await client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        payload = {"query": query, "variables": variables or {}}
+        response = await client.post("/graphql", json=payload, headers=headers)
         # The request switched the shared test transaction to the API role; switch back so
         # the test's own statements (factories, checks) run as the owner again.
         await connection.execute(text("RESET ROLE"))
         assert response.status_code == 200, response.text
+        if response.headers.get("x-dxlink-executor") == "compiled":
+            # Differential check: the resolver path must answer with the very same bytes.
+            forced = {**headers, "X-Dxlink-Executor": "resolvers"}
+            reference = await client.post("/graphql", json=payload, headers=forced)
+            await connection.execute(text("RESET ROLE"))
+            assert "x-dxlink-executor" not in reference.headers
+            assert response.content == reference.content, (
+                f"executors differ for {query!r}:\n compiled:  {response.text}\n"
+                f" resolvers: {reference.text}"
+            )
+            executors_compared.append(query)
         return response.json()
 
     return run
@@ -143,3 +157,11 @@ def error_of(body: dict[str, Any]) -> dict[str, Any]:
     assert errors, body
     assert len(errors) == 1, body
     return errors[0]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    distinct = len(set(executors_compared))
+    terminalreporter.write_line(
+        f"compiled read path: {len(executors_compared)} responses ({distinct} distinct queries) "
+        "byte-identical to the resolver path"
+    )

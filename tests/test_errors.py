@@ -19,7 +19,10 @@ async def test_unexpected_exception_is_masked_and_logged(
 
     monkeypatch.setattr(GeographyService, "all", broken)
     with caplog.at_level(logging.ERROR, logger="dxlink.graphql"):
-        body = await gql("{ regions { name } }", **{"X-Request-ID": "req-42"})
+        body = await gql(
+            "{ regions { name } }",
+            **{"X-Request-ID": "req-42", "X-Dxlink-Executor": "resolvers"},
+        )
     error = error_of(body)
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-42"}
     assert "req-42" in error["message"]

@@ -65,7 +65,7 @@ async def test_newest_first_limited_per_municipality(
 ) -> None:
     await make_catalog(connection)
     with count_statements() as statements:
-        data = data_of(await gql(query("302"), {"first": 3}))
+        data = data_of(await gql(query("302"), {"first": 3}, **{"X-Dxlink-Executor": "resolvers"}))
     wakayama = datasets_of(data, "302015")
     assert [d["identifier"] for d in wakayama] == ["joint-evacuation", "302015-3", "302015-2"]
     assert [d["identifier"] for d in datasets_of(data, "302023")] == ["joint-evacuation"]

@@ -1,0 +1,103 @@
+"""Serving a request through the compiled read path (`service.compiler`), or declining it.
+
+Parsing and validation use graphql-core with the schema's own validation rules (cached by the
+document's text), so an operation reaches the compiler only if the resolver path would accept
+it; anything invalid, or anything the compiler declines, returns None and goes to strawberry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+    validate,
+    visit,
+)
+from graphql.execution.values import get_variable_values
+from starlette.responses import Response
+
+from auth.principal import Principal
+from service.compiler import NotCompilable, compile_operation
+from service.database import Database, RequestSession
+from service.input_guard import _ArgumentFinder, _has_nul
+from service.logging import current_request_id
+from service.settings import Settings
+
+logger = logging.getLogger("dxlink.compiled")
+EXECUTOR_HEADER = "X-Dxlink-Executor"
+
+
+class CompiledReads:
+    def __init__(self, schema: strawberry.Schema, settings: Settings, database: Database) -> None:
+        self.schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+        self.settings = settings
+        self.database = database
+        rules = [*specified_rules, *getattr(schema, "validation_rules", ())]
+        self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
+
+    def _parse(self, text: str, rules: list[Any]) -> DocumentNode | None:
+        try:
+            document = parse(text)
+        except GraphQLError:
+            return None
+        if validate(self.schema, document, rules):
+            return None
+        finder = _ArgumentFinder()
+        visit(document, finder)
+        return None if finder.found is not None else document
+
+    async def respond(self, body: bytes, principal: Principal) -> Response | None:
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+            return None
+        variables = request.get("variables") or {}
+        operation_name = request.get("operationName")
+        if not isinstance(variables, dict) or _has_nul(variables):
+            return None
+        document = self._document(request["query"])
+        if document is None:
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        chosen = [
+            o
+            for o in operations
+            if operation_name is None or (o.name is not None and o.name.value == operation_name)
+        ]
+        if len(chosen) != 1:
+            return None
+        coerced = get_variable_values(self.schema, chosen[0].variable_definitions or (), variables)
+        if isinstance(coerced, list):  # variable errors: the resolver path words them
+            return None
+        try:
+            statement = compile_operation(
+                self.schema, document, operation_name, coerced.coerced, principal, self.settings
+            )
+        except NotCompilable as reason:
+            logger.debug("resolver path: %s", reason)
+            return None
+        db = RequestSession(self.database.sessionmaker, principal, current_request_id())
+        try:
+            text = await db.scalar(statement)
+            await db.finish(commit=True)
+        except Exception:
+            logger.exception("compiled statement failed; answering through the resolvers")
+            with contextlib.suppress(Exception):
+                await db.finish(commit=False)
+            return None
+        return Response(
+            text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
+        )
