@@ -50,6 +50,7 @@ def create_engine(
             "application_name": "dxlink",
             "timezone": "UTC",
             "statement_timeout": str(statement_timeout_ms),
+            "random_page_cost": str(settings.db_random_page_cost),
             # A request that stalls mid-transaction must not hold its locks for long.
             "idle_in_transaction_session_timeout": "60000",
         }
