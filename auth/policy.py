@@ -127,6 +127,13 @@ def _published_by(dataset_id: ColumnElement[Any]) -> Callable[[int | None], Colu
     return condition
 
 
+# Datasets and their distributions: the public catalog, plus drafts for their publishers.
+_CATALOG = {
+    **dict.fromkeys(Role, Rows.PUBLISHED),
+    Role.prefecture_admin: Rows.ALL,
+    Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
+}
+
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
     "Prefecture",
@@ -223,21 +230,13 @@ POLICY: dict[str, EntityPolicy] = {
     ),
     "Dataset": EntityPolicy(
         description="An open dataset: public once published; drafts for publishers.",
-        read={
-            **dict.fromkeys(Role, Rows.PUBLISHED),
-            Role.prefecture_admin: Rows.ALL,
-            Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
-        },
+        read=_CATALOG,
         published=dataset_t.c.status == DatasetStatus.PUBLISHED,
         published_by=_published_by(dataset_t.c.id),
     ),
     "Distribution": EntityPolicy(
         description="A file or API of a dataset: visible exactly where its dataset is.",
-        read={
-            **dict.fromkeys(Role, Rows.PUBLISHED),
-            Role.prefecture_admin: Rows.ALL,
-            Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
-        },
+        read=_CATALOG,
         published=select(dataset_t.c.status)
         .where(dataset_t.c.id == distribution_t.c.dataset_id)
         .scalar_subquery()

@@ -119,44 +119,6 @@ class Region(Node):
     async def prefecture(self, info: Info) -> Prefecture:
         return await info.context.loaders.load_related(self, "prefecture")
 
-    @strawberry.field(
-        description="The latest support tier; null where there is none or the viewer may not "
-        "see it (see docs/ACCESS.md)."
-    )
-    async def tier(
-        self, info: Info
-    ) -> Annotated[TierAssignment, strawberry.lazy("schema.tiers")] | None:
-        history = await info.context.loaders.load_related(self, "tier_history")
-        return history[0] if history else None
-
-    @strawberry.field(description="Support tiers over time, newest first, as far as visible.")
-    async def tier_history(
-        self, info: Info
-    ) -> list[Annotated[TierAssignment, strawberry.lazy("schema.tiers")]]:
-        return await info.context.loaders.load_related(self, "tier_history")
-
-    @strawberry.field(description="Assessment responses, newest round first, as far as visible.")
-    async def assessment_responses(
-        self, info: Info
-    ) -> list[Annotated[AssessmentResponse, strawberry.lazy("schema.assessments")]]:
-        return await info.context.loaders.load_related(self, "assessment_responses")
-
-    @strawberry.field(
-        description="Open datasets the municipality publishes (alone or jointly), newest "
-        "first: published ones for everyone, drafts for their publishers and the prefecture."
-    )
-    async def datasets(
-        self, info: Info, first: int = 10
-    ) -> list[Annotated[Dataset, strawberry.lazy("schema.open_data")]]:
-        size = check_page_size(first, default=10, maximum=info.context.settings.max_page_size)
-        return await info.context.loaders.load_related(self, "datasets", size)
-
-    @strawberry.field(description="Expert assignments, as far as visible.")
-    async def dispatch_assignments(
-        self, info: Info
-    ) -> list[Annotated[DispatchAssignment, strawberry.lazy("schema.dispatch")]]:
-        return await info.context.loaders.load_related(self, "dispatch_assignments")
-
     @strawberry.field(description="Municipalities of the region, by code.")
     async def municipalities(self, info: Info) -> list[Municipality]:
         return await info.context.loaders.load_related(self, "municipalities")
