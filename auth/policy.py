@@ -237,10 +237,7 @@ POLICY: dict[str, EntityPolicy] = {
     "Distribution": EntityPolicy(
         description="A file or API of a dataset: visible exactly where its dataset is.",
         read=_CATALOG,
-        published=select(dataset_t.c.status)
-        .where(dataset_t.c.id == distribution_t.c.dataset_id)
-        .scalar_subquery()
-        == DatasetStatus.PUBLISHED.name,
+        published=distribution_t.c.dataset_published,
         published_by=_published_by(distribution_t.c.dataset_id),
     ),
     "AuditRecord": EntityPolicy(

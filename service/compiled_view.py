@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -38,12 +39,36 @@ logger = logging.getLogger("dxlink.compiled")
 EXECUTOR_HEADER = "X-Dxlink-Executor"
 
 
+_MISSING = object()
+
+
+class _Lru:
+    """A small least-recently-used map (functools.lru_cache wants hashable arguments only)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any, default: Any) -> Any:
+        if key not in self._items:
+            return default
+        self._items.move_to_end(key)
+        return self._items[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+
+
 class CompiledReads:
     def __init__(self, schema: strawberry.Schema, settings: Settings, database: Database) -> None:
         self.schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
         self.settings = settings
         self.database = database
         rules = [*specified_rules, *getattr(schema, "validation_rules", ())]
+        self._plans = _Lru(maxsize=2000)
         self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
 
     def _parse(self, text: str, rules: list[Any]) -> DocumentNode | None:
@@ -82,12 +107,26 @@ class CompiledReads:
         coerced = get_variable_values(self.schema, chosen[0].variable_definitions or (), variables)
         if isinstance(coerced, list):  # variable errors: the resolver path words them
             return None
-        try:
-            statement = compile_operation(
-                self.schema, document, operation_name, coerced.coerced, principal, self.settings
-            )
-        except NotCompilable as reason:
-            logger.debug("resolver path: %s", reason)
+        # Building the statement costs far more than running it: keep it per document,
+        # operation, variables and principal (SQLAlchemy then reuses its compiled form).
+        key = (
+            request["query"],
+            operation_name,
+            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+            principal,
+        )
+        statement = self._plans.get(key, _MISSING)
+        if statement is _MISSING:
+            try:
+                statement = compile_operation(
+                    self.schema, document, operation_name, coerced.coerced, principal,
+                    self.settings,
+                )  # fmt: skip
+            except NotCompilable as reason:
+                logger.debug("resolver path: %s", reason)
+                statement = None
+            self._plans.put(key, statement)
+        if statement is None:
             return None
         db = RequestSession(self.database.sessionmaker, principal, current_request_id())
         try:

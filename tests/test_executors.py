@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from service import compiled_view
 from tests import conftest
 from tests.conftest import GraphQL, data_of
 
@@ -62,3 +63,21 @@ async def test_the_rest_goes_to_the_resolvers(client: httpx.AsyncClient, query: 
     response = await client.post("/graphql", json={"query": query})
     assert response.status_code == 200
     assert "x-dxlink-executor" not in response.headers
+
+
+async def test_a_built_statement_is_reused_for_the_same_request(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    original = compiled_view.compile_operation
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append("built")
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compiled_view, "compile_operation", counting)
+    query = {"query": "query($n: Int!) { municipalities(first: $n) { totalCount } }"}
+    for n in (2, 2, 3, 2):
+        response = await client.post("/graphql", json={**query, "variables": {"n": n}})
+        assert response.headers["x-dxlink-executor"] == "compiled"
+    assert len(calls) == 2  # n=2 once, n=3 once

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,6 +71,9 @@ class DatasetPublisher(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
     prefecture_id: Mapped[int | None] = mapped_column(ForeignKey("prefecture.id"))
+    # A copy of "the dataset is published", kept by triggers, so that row-level security can
+    # decide on this row without looking the dataset up for every row.
+    dataset_published: Mapped[bool] = mapped_column(Boolean, server_default=false())
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -96,4 +101,5 @@ class Distribution(Base):
     byte_size: Mapped[int | None] = mapped_column(BigInteger)
     checksum: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    dataset_published: Mapped[bool] = mapped_column(Boolean, server_default=false())  # see above
     created_at: Mapped[datetime] = created_at_column()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.principal import Role
 from auth.tokens import mint_token
+from schema.node import encode_global_id
 from service.settings import Settings
 from tests import factories as f
 from tests.conftest import GraphQL, data_of
@@ -103,3 +105,25 @@ async def test_drafts_only_for_their_publisher(
 async def test_first_over_the_maximum_is_refused(gql: GraphQL) -> None:
     body = await gql(query("302015"), {"first": 1000})
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+
+
+async def test_publishing_a_dataset_shows_its_distributions(
+    gql: GraphQL, connection: AsyncConnection
+) -> None:
+    """Links carry a copy of the dataset's state (for row-level security): it must follow."""
+    owner = await f.municipality_id(connection, "302015")
+    dataset = await f.create_dataset(
+        connection, identifier="302015-soon", status="DRAFT", publishers=[owner]
+    )
+    distribution = await f.create_distribution(connection, dataset_id=dataset)
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    node_id = encode_global_id("Distribution", distribution)
+    assert data_of(await gql(query, {"id": node_id})) == {"node": None}
+    await connection.execute(
+        text("UPDATE dataset SET status = 'PUBLISHED' WHERE id = :id"), {"id": dataset}
+    )
+    assert data_of(await gql(query, {"id": node_id})) == {"node": {"id": node_id}}
+    await connection.execute(
+        text("UPDATE dataset SET status = 'UNPUBLISHED' WHERE id = :id"), {"id": dataset}
+    )
+    assert data_of(await gql(query, {"id": node_id})) == {"node": None}

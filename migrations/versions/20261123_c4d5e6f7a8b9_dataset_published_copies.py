@@ -1,0 +1,144 @@
+"""Published flag on dataset links, so their row-level security needs no lookup per row.
+
+`dataset_publisher` and `distribution` are visible exactly where their dataset is. Their policy
+used to look the dataset up for every row (a SECURITY DEFINER call per row: two thirds of the
+benchmark's nested query). Now each link row carries `dataset_published`, kept by triggers, and
+the policy looks the dataset up only for links of unpublished datasets.
+
+Revision ID: c4d5e6f7a8b9
+Revises: b7c1d2e3f4a5
+Create Date: 2026-11-23 14:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "c4d5e6f7a8b9"
+down_revision: str | None = "b7c1d2e3f4a5"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+LINKS = ("dataset_publisher", "distribution")
+
+# The dataset rule itself: the common case (a published dataset, or the prefecture) is decided
+# without the cost of a SECURITY DEFINER call; only drafts look up their publishers.
+DATASET_RULE = """
+CREATE OR REPLACE FUNCTION dxlink_can_read_dataset(target integer, state text) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF state = 'PUBLISHED' OR dxlink_is_admin() THEN
+    RETURN true;
+  END IF;
+  RETURN dxlink_can_read_draft(target);
+END $$
+"""
+
+DRAFT_RULE = """
+CREATE FUNCTION dxlink_can_read_draft(target integer) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF (SELECT status FROM dataset WHERE id = target) = 'PUBLISHED' THEN
+    RETURN true;
+  END IF;
+  RETURN dxlink_principal_role() = 'municipal_staff' AND EXISTS (
+    SELECT 1 FROM dataset_publisher p WHERE p.dataset_id = target
+      AND p.municipality_id = dxlink_setting('municipality_id')::integer);
+END $$
+"""
+
+PREVIOUS_DATASET_RULE = """
+CREATE OR REPLACE FUNCTION dxlink_can_read_dataset(target integer, state text) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF state IS NULL THEN
+    SELECT status INTO state FROM dataset WHERE id = target;
+  END IF;
+  IF state = 'PUBLISHED' OR dxlink_is_admin() THEN
+    RETURN true;
+  END IF;
+  RETURN dxlink_principal_role() = 'municipal_staff' AND EXISTS (
+    SELECT 1 FROM dataset_publisher p WHERE p.dataset_id = target
+      AND p.municipality_id = dxlink_setting('municipality_id')::integer);
+END $$
+"""
+
+FUNCTIONS = [
+    DRAFT_RULE,
+    DATASET_RULE,
+    # Links of published datasets: readable at once; others as their dataset.
+    """
+CREATE FUNCTION dxlink_can_read_dataset_link(published boolean, target integer)
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN published OR dxlink_can_read_dataset(target, NULL);
+END $$
+""",
+    # New links copy their dataset's state.
+    """
+CREATE FUNCTION dxlink_copy_dataset_published() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  NEW.dataset_published := EXISTS (
+    SELECT 1 FROM dataset WHERE id = NEW.dataset_id AND status = 'PUBLISHED');
+  RETURN NEW;
+END $$
+""",
+    # A dataset whose state changes passes it on to its links.
+    """
+CREATE FUNCTION dxlink_spread_dataset_published() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  published boolean := NEW.status = 'PUBLISHED';
+BEGIN
+  UPDATE dataset_publisher SET dataset_published = published
+  WHERE dataset_id = NEW.id AND dataset_published IS DISTINCT FROM published;
+  UPDATE distribution SET dataset_published = published
+  WHERE dataset_id = NEW.id AND dataset_published IS DISTINCT FROM published;
+  RETURN NULL;
+END $$
+""",
+]
+
+
+def upgrade() -> None:
+    for table in LINKS:
+        op.add_column(
+            table,
+            sa.Column(
+                "dataset_published", sa.Boolean(), server_default=sa.false(), nullable=False
+            ),
+        )
+        op.execute(
+            f"UPDATE {table} l SET dataset_published = true FROM dataset d "
+            "WHERE d.id = l.dataset_id AND d.status = 'PUBLISHED'"
+        )
+    for statement in FUNCTIONS:
+        op.execute(statement)
+    for table in LINKS:
+        op.execute(
+            f"CREATE TRIGGER copy_dataset_published BEFORE INSERT OR UPDATE OF dataset_id "
+            f"ON {table} FOR EACH ROW EXECUTE FUNCTION dxlink_copy_dataset_published()"
+        )
+        op.execute(
+            f"ALTER POLICY read ON {table} "
+            "USING (dxlink_can_read_dataset_link(dataset_published, dataset_id))"
+        )
+    op.execute(
+        "CREATE TRIGGER spread_dataset_published AFTER INSERT OR UPDATE OF status ON dataset "
+        "FOR EACH ROW EXECUTE FUNCTION dxlink_spread_dataset_published()"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER spread_dataset_published ON dataset")
+    for table in LINKS:
+        op.execute(f"ALTER POLICY read ON {table} USING (dxlink_can_read_dataset(dataset_id, NULL))")
+        op.execute(f"DROP TRIGGER copy_dataset_published ON {table}")
+        op.drop_column(table, "dataset_published")
+    op.execute("DROP FUNCTION dxlink_spread_dataset_published()")
+    op.execute("DROP FUNCTION dxlink_copy_dataset_published()")
+    op.execute("DROP FUNCTION dxlink_can_read_dataset_link(boolean, integer)")
+    op.execute(PREVIOUS_DATASET_RULE)
+    op.execute("DROP FUNCTION dxlink_can_read_draft(integer)")
