@@ -34,7 +34,7 @@ DATASETS = """
 SELECT municipality_id, identifier, title, modified_on FROM (
   SELECT p.municipality_id, d.identifier, d.title, d.modified_on,
          row_number() OVER (PARTITION BY p.municipality_id
-                            ORDER BY d.modified_on DESC NULLS LAST, d.id) AS rank
+                            ORDER BY p.dataset_modified_on DESC NULLS LAST, p.dataset_id) AS rank
   FROM dataset d JOIN dataset_publisher p ON p.dataset_id = d.id
   WHERE p.municipality_id = ANY($1::int[]) AND d.status = 'PUBLISHED'
 ) ranked WHERE rank <= 10 ORDER BY municipality_id, rank

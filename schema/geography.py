@@ -166,7 +166,8 @@ KIND_LABEL = case(
             "Dataset",
             municipality_t.c.id,
             publisher_t.c.municipality_id,
-            (dataset_t.c.modified_on.desc().nulls_last(), dataset_t.c.id),
+            # The order key copied onto the link, served by ix_dataset_publisher_newest.
+            (publisher_t.c.dataset_modified_on.desc().nulls_last(), publisher_t.c.dataset_id),
             through=(publisher_t, publisher_t.c.dataset_id == dataset_t.c.id),
         ),
     },

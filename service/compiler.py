@@ -306,6 +306,7 @@ def _to_many(
         link = association.alias()
         from_ = alias.join(link, _on(link, _on(alias, on)))
         remote = _on(link, relation.remote)
+        order = [_on(link, o) for o in order]  # the order may be on the association's columns
     else:
         from_, remote = alias, _on(alias, relation.remote)
     rows = (

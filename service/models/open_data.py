@@ -12,10 +12,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,6 +76,9 @@ class DatasetPublisher(Base):
     # A copy of "the dataset is published", kept by triggers, so that row-level security can
     # decide on this row without looking the dataset up for every row.
     dataset_published: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The dataset's modified_on, kept the same way: "a municipality's newest datasets" is then
+    # one index range (ix_dataset_publisher_newest) instead of a sort of all its datasets.
+    dataset_modified_on: Mapped[date | None] = mapped_column(Date)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
@@ -83,6 +88,12 @@ class DatasetPublisher(Base):
         ),
         CheckConstraint(
             "(municipality_id IS NULL) <> (prefecture_id IS NULL)", name="one_publisher"
+        ),
+        Index(
+            "ix_dataset_publisher_newest",
+            "municipality_id",
+            text("dataset_modified_on DESC NULLS LAST"),
+            "dataset_id",
         ),
     )
 
