@@ -127,6 +127,23 @@ def _published_by(dataset_id: ColumnElement[Any]) -> Callable[[int | None], Colu
     return condition
 
 
+# Assessment answers (raw): the municipality, the prefecture, experts assigned to it now.
+_ANSWERS = _roles(
+    prefecture_admin=Rows.ALL,
+    municipal_staff=Rows.OWN_MUNICIPALITY,
+    expert=Rows.ASSIGNED_NOW,
+)
+
+# Assignments and their visits: the prefecture's staff, the region's office, the
+# municipality and the assigned expert.
+_DISPATCH = _roles(
+    prefecture_admin=Rows.ALL,
+    dispatch_coordinator=Rows.ALL,
+    regional_office=Rows.REGION,
+    municipal_staff=Rows.OWN_MUNICIPALITY,
+    expert=Rows.OWN_EXPERT,
+)
+
 # Datasets and their distributions: the public catalog, plus drafts for their publishers.
 _CATALOG = {
     **dict.fromkeys(Role, Rows.PUBLISHED),
@@ -169,20 +186,12 @@ POLICY: dict[str, EntityPolicy] = {
     ),
     "AssessmentResponse": EntityPolicy(
         description="A municipality's assessment answers in one round (raw answers).",
-        read=_roles(
-            prefecture_admin=Rows.ALL,
-            municipal_staff=Rows.OWN_MUNICIPALITY,
-            expert=Rows.ASSIGNED_NOW,
-        ),
+        read=_ANSWERS,
         municipality=response_t.c.municipality_id,
     ),
     "AssessmentAnswer": EntityPolicy(
         description="One answer of a response: visible exactly where its response is.",
-        read=_roles(
-            prefecture_admin=Rows.ALL,
-            municipal_staff=Rows.OWN_MUNICIPALITY,
-            expert=Rows.ASSIGNED_NOW,
-        ),
+        read=_ANSWERS,
         municipality=_answer_municipality,
     ),
     "Expert": EntityPolicy(
@@ -203,26 +212,14 @@ POLICY: dict[str, EntityPolicy] = {
     ),
     "DispatchAssignment": EntityPolicy(
         description="An expert assigned to a municipality for a theme and period.",
-        read=_roles(
-            prefecture_admin=Rows.ALL,
-            dispatch_coordinator=Rows.ALL,
-            regional_office=Rows.REGION,
-            municipal_staff=Rows.OWN_MUNICIPALITY,
-            expert=Rows.OWN_EXPERT,
-        ),
+        read=_DISPATCH,
         hidden={Role.regional_office: frozenset({"ended_reason"})},
         municipality=assignment_t.c.municipality_id,
         expert=assignment_t.c.expert_id,
     ),
     "DispatchVisit": EntityPolicy(
         description="One session of an assignment (planned or held) and the expert's report.",
-        read=_roles(
-            prefecture_admin=Rows.ALL,
-            dispatch_coordinator=Rows.ALL,
-            regional_office=Rows.REGION,
-            municipal_staff=Rows.OWN_MUNICIPALITY,
-            expert=Rows.OWN_EXPERT,
-        ),
+        read=_DISPATCH,
         # The report is between the expert, the municipality and the prefecture.
         hidden={Role.regional_office: frozenset({"report"})},
         municipality=_visit_municipality,

@@ -10,7 +10,7 @@ from schema.mapping import sql_type_of
 from schema.pagination import Connection
 from service import reads
 from service.models import AuditRecord as AuditRecordModel
-from service.pagination import Ordering, SortKey, check_page_size
+from service.pagination import Ordering, SortKey
 
 _NEWEST_FIRST = Ordering("audit:id:desc", (SortKey(AuditRecordModel.__table__.c.id, True),))
 
@@ -29,24 +29,15 @@ class AuditQuery:
         entity: str | None = None,
     ) -> Connection[AuditRecord]:
         context = info.context
-        size = check_page_size(
-            first,
+        where = [] if entity is None else [AuditRecordModel.__table__.c.entity == entity]
+        page, count_total = await reads.paginate(
+            context.db,
+            sql_type_of(AuditRecord),
+            where=where,
+            ordering=_NEWEST_FIRST,
+            first=first,
+            after=after,
             default=context.settings.default_page_size,
             maximum=context.settings.max_page_size,
         )
-        spec = sql_type_of(AuditRecord)
-        where = [] if entity is None else [AuditRecordModel.__table__.c.entity == entity]
-        page = await reads.fetch_page(
-            context.db, spec, where=where, ordering=_NEWEST_FIRST, first=size, after=after
-        )
-
-        async def count_total() -> int:
-            return await reads.count(context.db, spec, where)
-
-        return Connection.of(
-            page.nodes,
-            page.cursors,
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            count_total=count_total,
-        )
+        return Connection.from_page(page, count_total)

@@ -51,13 +51,7 @@ class GeographyQuery:
             order_field=order.field.value,
             descending=order.direction is OrderDirection.DESC,
         )
-        return Connection.of(
-            page.nodes,
-            page.cursors,
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            count_total=count_total,
-        )
+        return Connection.from_page(page, count_total)
 
     @strawberry.field(
         description="One municipality by its 6-digit code; null when no municipality has it."

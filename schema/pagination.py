@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -45,6 +45,17 @@ class Connection(Generic[T]):
     async def total_count(self) -> int:
         # Counted only when asked for: a COUNT over a large filtered list is not free.
         return await self.count_total()
+
+    @classmethod
+    def from_page(cls, page: Any, count_total: Callable[[], Awaitable[int]]) -> Connection[T]:
+        """From a `service.reads.Page`."""
+        return cls.of(
+            page.nodes,
+            page.cursors,
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            count_total=count_total,
+        )
 
     @classmethod
     def of(

@@ -9,7 +9,7 @@ repositories add their own conditions and orderings on top.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from auth import policy
 from schema.mapping import SqlType, ToMany, ToOne
 from service.database import RequestSession
-from service.pagination import Ordering
+from service.pagination import Ordering, check_page_size
 
 PARENT = "__parent"
 RANK = "__rank"
@@ -142,3 +142,30 @@ async def fetch_related(
         for row in await db.all(statement):
             grouped[row._mapping[PARENT]].append(target.build(row._mapping))
     return [grouped.get(k, []) for k in keys]
+
+
+async def paginate(
+    db: RequestSession,
+    spec: SqlType,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    ordering: Ordering,
+    first: int | None,
+    after: str | None,
+    default: int,
+    maximum: int,
+) -> tuple[Page, Callable[[], Awaitable[int]]]:
+    """A checked page of a connection, and the count of all its items (run only if asked)."""
+    page = await fetch_page(
+        db,
+        spec,
+        where=where,
+        ordering=ordering,
+        first=check_page_size(first, default=default, maximum=maximum),
+        after=after,
+    )
+
+    async def count_total() -> int:
+        return await count(db, spec, where)
+
+    return page, count_total

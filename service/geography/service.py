@@ -12,7 +12,6 @@ from service.errors import InvalidArgument
 from service.geography.codes import require_valid_code
 from service.geography.repository import GeographyRepository, municipality_ordering
 from service.models import MunicipalityKind
-from service.pagination import check_page_size
 from service.settings import Settings
 
 
@@ -34,9 +33,6 @@ class GeographyService:
         order_field: str,
         descending: bool,
     ) -> tuple[reads.Page, Callable[[], Awaitable[int]]]:
-        size = check_page_size(
-            first, default=self.settings.default_page_size, maximum=self.settings.max_page_size
-        )
         if search is not None and len(search) > 100:
             raise InvalidArgument("search", "must be at most 100 characters")
         region_ids = None
@@ -47,15 +43,16 @@ class GeographyService:
         where = self.repository.municipality_filters(
             region_ids=region_ids, kind=kind, search=search
         )
-        ordering = municipality_ordering(order_field, descending)
-        page = await reads.fetch_page(
-            self.db, spec, where=where, ordering=ordering, first=size, after=after
+        return await reads.paginate(
+            self.db,
+            spec,
+            where=where,
+            ordering=municipality_ordering(order_field, descending),
+            first=first,
+            after=after,
+            default=self.settings.default_page_size,
+            maximum=self.settings.max_page_size,
         )
-
-        async def count_total() -> int:
-            return await reads.count(self.db, spec, where)
-
-        return page, count_total
 
     async def by_code(self, spec: SqlType, code: str) -> Any | None:
         """The municipality or prefecture (``spec``) of a local government code, or None."""
