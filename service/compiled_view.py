@@ -27,6 +27,8 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 from starlette.responses import Response
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Principal
 from service.compiler import NotCompilable, compile_operation
@@ -67,7 +69,12 @@ class CompiledReads:
         self.schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
         self.settings = settings
         self.database = database
-        rules = [*specified_rules, *getattr(schema, "validation_rules", ())]
+        rules = [
+            *specified_rules,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+            *getattr(schema, "validation_rules", ()),
+        ]
         self._plans = _Lru(maxsize=2000)
         self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
 
@@ -84,14 +91,42 @@ class CompiledReads:
 
     async def respond(self, body: bytes, principal: Principal) -> Response | None:
         try:
-            request = orjson.loads(body)
-        except orjson.JSONDecodeError:
+            statement = self._statement(body, principal)
+        except Exception:
+            # Whatever the compiled path cannot take (even deeply nested variables that exhaust
+            # the recursion limit) goes to the resolvers, which answer it properly.
+            logger.debug("resolver path: unexpected input", exc_info=True)
             return None
+        if statement is None:
+            return None
+        db = RequestSession(self.database.sessionmaker, principal, current_request_id())
+        try:
+            text = await db.scalar(statement)
+            await db.finish(commit=True)
+        except Exception:
+            logger.exception("compiled statement failed; answering through the resolvers")
+            with contextlib.suppress(Exception):
+                await db.finish(commit=False)
+            return None
+        return Response(
+            text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
+        )
+
+    def _statement(self, body: bytes, principal: Principal) -> Any:
+        """The statement answering this request body, or None for the resolver path."""
+        request = orjson.loads(body)
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return None
-        variables = request.get("variables") or {}
+        variables = request.get("variables")
         operation_name = request.get("operationName")
+        if variables is None:
+            variables = {}
         if not isinstance(variables, dict) or _has_nul(variables):
+            return None
+        extensions = request.get("extensions")
+        if extensions is not None and not isinstance(extensions, dict):
+            return None
+        if operation_name is not None and not isinstance(operation_name, str):
             return None
         document = self._document(request["query"])
         if document is None:
@@ -126,17 +161,4 @@ class CompiledReads:
                 logger.debug("resolver path: %s", reason)
                 statement = None
             self._plans.put(key, statement)
-        if statement is None:
-            return None
-        db = RequestSession(self.database.sessionmaker, principal, current_request_id())
-        try:
-            text = await db.scalar(statement)
-            await db.finish(commit=True)
-        except Exception:
-            logger.exception("compiled statement failed; answering through the resolvers")
-            with contextlib.suppress(Exception):
-                await db.finish(commit=False)
-            return None
-        return Response(
-            text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
-        )
+        return statement

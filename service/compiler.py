@@ -39,8 +39,8 @@ from graphql import (
     value_from_ast,
 )
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Float,
     Select,
     Text,
     case,
@@ -113,14 +113,19 @@ def _scalar(expr: ColumnElement[Any], graphql_type: Any) -> ColumnElement[str]:
     if isinstance(named, GraphQLEnumType):
         return _json_string(expr)  # enums are stored by member name, as GraphQL spells them
     name = named.name
-    if name in ("String", "ID", "Int", "Boolean"):
+    if name in ("String", "ID", "Boolean"):
         return _json(expr)
-    if name == "Float":
-        return _json(cast(expr, Float))
+    if name == "Int":
+        if isinstance(expr.type, BigInteger):
+            # GraphQL's Int is 32-bit: the resolvers report larger values as errors.
+            raise NotCompilable("Int from a 64-bit column")
+        return _json(expr)
     if name == "Date":
-        return _json_string(expr)
+        # Independent of the session's DateStyle: what date.isoformat() gives.
+        return _json(func.to_char(expr, "YYYY-MM-DD"))
     if name == "DateTime":
         return _datetime(expr)
+    # Float among others: PostgreSQL writes 60 where Python writes 60.0.
     raise NotCompilable(f"scalar {name}")
 
 
@@ -155,6 +160,10 @@ def _arguments(node: FieldNode, field_def: Any, context: Context) -> dict[str, A
         value = Undefined
         if name in given:
             value = value_from_ast(given[name].value, argument.type, context.variables)
+            if value is Undefined:
+                # Not a valid value after all (a null variable for a non-null argument):
+                # the resolvers word that error.
+                raise NotCompilable(f"argument {name}")
         if value is Undefined:
             value = argument.default_value
         values[name] = None if value is Undefined else value

@@ -132,7 +132,11 @@ class GraphQLApp(GraphQL[Context, None]):
                 await _unauthenticated(exc.reason)(scope, receive, send)
                 return
             scope.setdefault("state", {})["principal"] = principal
-            if request.method == "POST" and self._compiled_allowed(request):
+            if (
+                request.method == "POST"
+                and "application/json" in request.headers.get("content-type", "")
+                and self._compiled_allowed(request)
+            ):
                 body = await request.body()
                 response = await self.compiled.respond(body, principal)
                 if response is not None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BigInteger, ColumnElement, SmallInteger, and_, or_
 
 from service.errors import InvalidArgument
 
@@ -59,7 +59,7 @@ class Ordering:
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             decoded = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidArgument(argument, "malformed cursor") from exc
         if not isinstance(decoded, list) or not decoded:
             raise InvalidArgument(argument, "malformed cursor")
@@ -79,7 +79,8 @@ def _fits(key: SortKey, value: Any) -> bool:
     """Whether a cursor value can be compared with the sort key in SQL (else: not ours)."""
     expected = key.expr.type.python_type
     if expected is int:
-        return type(value) is int and -(2**63) <= value < 2**63
+        bits = {SmallInteger: 15, BigInteger: 63}.get(type(key.expr.type), 31)
+        return type(value) is int and -(2**bits) <= value < 2**bits
     if expected is str:
         return isinstance(value, str) and len(value) <= 1000 and is_storable_text(value)
     return False

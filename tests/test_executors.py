@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth.principal import Role
+from auth.tokens import mint_token
+from schema.node import encode_global_id
 from service import compiled_view
+from service.settings import Settings
 from tests import conftest
+from tests import factories as f
 from tests.conftest import GraphQL, data_of
 
 COVERED = [
@@ -81,3 +90,81 @@ async def test_a_built_statement_is_reused_for_the_same_request(
         response = await client.post("/graphql", json={**query, "variables": {"n": n}})
         assert response.headers["x-dxlink-executor"] == "compiled"
     assert len(calls) == 2  # n=2 once, n=3 once
+
+
+async def _post(client: httpx.AsyncClient, body: object, **headers: str) -> httpx.Response:
+    return await client.post(
+        "/graphql",
+        content=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **headers},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A null variable for a non-null argument with a default: an error, not the default.
+        {
+            "query": 'query($n: Int) { municipality(code: "302015") { datasets(first: $n) '
+            "{ identifier } } }",
+            "variables": {"n": None},
+        },
+        {"query": "{ tiers { level } }", "variables": []},
+        {"query": "{ tiers { level } }", "variables": {}, "extensions": 0},
+    ],
+)
+async def test_requests_the_resolvers_refuse_are_not_compiled(
+    client: httpx.AsyncClient, body: dict
+) -> None:
+    response = await _post(client, body)
+    assert "x-dxlink-executor" not in response.headers
+    assert response.status_code == 400 or response.json().get("errors"), response.text
+
+
+async def test_only_json_posts_take_the_compiled_path(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": "{ tiers { level } }"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert "x-dxlink-executor" not in response.headers
+    assert response.status_code == 400
+
+
+async def test_deeply_nested_variables_do_not_break_the_request(
+    client: httpx.AsyncClient,
+) -> None:
+    deep: dict = {}
+    for _ in range(300):
+        deep = {"x": deep}
+    response = await _post(client, {"query": "{ tiers { level } }", "variables": {"deep": deep}})
+    assert response.status_code == 200
+    assert response.json()["data"]["tiers"][0] == {"level": 1}
+
+
+async def test_a_deeply_nested_cursor_is_a_malformed_cursor(gql: GraphQL) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * 5000).decode().rstrip("=")
+    body = await gql(
+        "query($a: String) { municipalities(first: 1, after: $a) { totalCount } }", {"a": cursor}
+    )
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
+async def test_floats_are_answered_by_the_resolvers(
+    client: httpx.AsyncClient, connection: AsyncConnection, settings: Settings
+) -> None:
+    """PostgreSQL writes 60 where Python writes 60.0: the compiled path declines Float."""
+    tier = await f.create_tier_assignment(
+        connection, municipality_id=await f.municipality_id(connection, "302015"), score=60
+    )
+    token = mint_token(settings, role=Role.prefecture_admin, subject="a")
+    response = await _post(
+        client,
+        {
+            "query": "query($id: ID!) { node(id: $id) { ... on TierAssignment { score } } }",
+            "variables": {"id": encode_global_id("TierAssignment", tier)},
+        },
+        Authorization=f"Bearer {token}",
+    )
+    assert "x-dxlink-executor" not in response.headers
+    assert b'"score":60.0' in response.content
