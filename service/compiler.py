@@ -15,7 +15,7 @@ document and operation name; variables become bind parameters at run time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -346,9 +346,11 @@ def _list(
     selection_set: SelectionSetNode,
     context: Context,
     where: list[ColumnElement[bool]] | None = None,
+    order_by: Sequence[ColumnElement[Any]] | None = None,
+    limit: int | None = None,
 ) -> ColumnElement[str]:
     alias, conditions = _scoped(spec, context)
-    order = [_on(alias, o) for o in spec.order_by]
+    order = [_on(alias, o) for o in (order_by or spec.order_by)]
     extra = [_on(alias, w) for w in where or []]
     rows = (
         select(
@@ -357,6 +359,8 @@ def _list(
         )
         .select_from(alias)
         .where(*conditions, *extra)
+        .order_by(*order)
+        .limit(limit)
         .subquery()
     )
     joined = func.string_agg(rows.c.item, aggregate_order_by(literal(","), rows.c.position))
@@ -541,6 +545,28 @@ def _root_list(type_name: str) -> RootBuilder:
     return build
 
 
+def _root_statistics(node: FieldNode, args: dict[str, Any], context: Context) -> Any:
+    spec = REGISTRY["PublishedStatistic"]
+    where = [spec.table.c[name] == args[name] for name in ("survey", "subject") if args[name]]
+    if any(args[name] == "" for name in ("survey", "subject")):
+        raise NotCompilable("empty filter")  # the resolvers treat "" as a filter value
+    return _list(spec, node.selection_set, context, where)
+
+
+def _root_framework(node: FieldNode, args: dict[str, Any], context: Context) -> Any:
+    spec = REGISTRY["AssessmentFramework"]
+    version = args.get("version")
+    if version is None:
+        # The newest version: the first of a one-item list, or null.
+        newest = _list(spec, node.selection_set, context, order_by=[spec.key.desc()], limit=1)
+        return func.coalesce(
+            func.nullif(func.substr(newest, 2, func.length(newest) - 2), ""), _text("null")
+        )
+    if not version.strip() or len(version) > 20:
+        raise NotCompilable("version argument")  # the resolvers word the error
+    return _one(spec, node.selection_set, context, [spec.key == version.strip()])
+
+
 def _root_node(node: FieldNode, args: dict[str, Any], context: Context) -> Any:
     from schema.node import decode_global_id
 
@@ -556,6 +582,9 @@ ROOTS: dict[str, RootBuilder] = {
     "prefectures": _root_list("Prefecture"),
     "tiers": _root_list("Tier"),
     "standardDatasets": _root_list("StandardDataset"),
+    "assessmentFrameworks": _root_list("AssessmentFramework"),
+    "assessmentFramework": _root_framework,
+    "publishedStatistics": _root_statistics,
     "node": _root_node,
 }
 

@@ -55,7 +55,7 @@ async def test_framework_tree_is_one_statement_per_level(
 ) -> None:
     query = "{ assessmentFramework { sections { questions { key options { label } } } } }"
     with count_statements() as statements:
-        data = data_of(await gql(query))
+        data = data_of(await gql(query, **RESOLVERS))
     sections = data["assessmentFramework"]["sections"]
     assert sum(len(s["questions"]) for s in sections) == 66
     assert len(statements) == 5  # principal, framework, sections, questions, options
