@@ -33,7 +33,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from auth.principal import Principal
 from service.compiler import NotCompilable, compile_operation
 from service.database import Database, RequestSession
-from service.input_guard import _ArgumentFinder, _has_nul
+from service.input_guard import BadTextFinder, has_bad_text
 from service.logging import current_request_id
 from service.settings import Settings
 
@@ -85,7 +85,7 @@ class CompiledReads:
             return None
         if validate(self.schema, document, rules):
             return None
-        finder = _ArgumentFinder()
+        finder = BadTextFinder()
         visit(document, finder)
         return None if finder.found is not None else document
 
@@ -121,7 +121,7 @@ class CompiledReads:
         operation_name = request.get("operationName")
         if variables is None:
             variables = {}
-        if not isinstance(variables, dict) or _has_nul(variables):
+        if not isinstance(variables, dict) or has_bad_text(variables):
             return None
         extensions = request.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):

@@ -51,11 +51,13 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.utils.str_converters import to_camel_case
 
 from auth import policy
 from auth.principal import Principal
 from schema.mapping import REGISTRY, Column, SqlType, ToMany, ToOne
+from schema.node import decode_global_id
 from service.errors import DxlinkError
 from service.geography.codes import require_valid_code
 from service.geography.repository import GeographyRepository, municipality_ordering
@@ -127,6 +129,22 @@ def _scalar(expr: ColumnElement[Any], graphql_type: Any) -> ColumnElement[str]:
         return _datetime(expr)
     # Float among others: PostgreSQL writes 60 where Python writes 60.0.
     raise NotCompilable(f"scalar {name}")
+
+
+def _json_array(
+    item: ColumnElement[str],
+    position: ColumnElement[Any],
+    source: Any,
+    *where: ColumnElement[bool],
+) -> ColumnElement[str]:
+    """`[item,item,...]` in ``position`` order over the rows of ``source``; `[]` when none."""
+    joined = func.string_agg(item, aggregate_order_by(literal(","), position))
+    return (
+        select(_concat("[", func.coalesce(joined, _text("")), "]"))
+        .select_from(source)
+        .where(*where)
+        .scalar_subquery()
+    )
 
 
 def _global_id(spec: SqlType, key: ColumnElement[Any]) -> ColumnElement[str]:
@@ -272,8 +290,6 @@ def _python_name(spec: SqlType, graphql_name: str) -> str | None:
 
 def _on(row: Any, expr: ColumnElement[Any]) -> ColumnElement[Any]:
     """``expr`` (over the declared table) re-targeted at ``row`` (an alias of it)."""
-    from sqlalchemy.sql.util import ClauseAdapter
-
     if row is None:
         return expr
     return ClauseAdapter(row).traverse(expr)
@@ -333,12 +349,7 @@ def _to_many(
     if limit is not None:
         rows = rows.limit(limit)
     items = rows.subquery()
-    joined = func.string_agg(items.c.item, aggregate_order_by(literal(","), items.c.position))
-    return (
-        select(_concat("[", func.coalesce(joined, _text("")), "]"))
-        .select_from(items)
-        .scalar_subquery()
-    )
+    return _json_array(items.c.item, items.c.position, items)
 
 
 def _list(
@@ -363,8 +374,7 @@ def _list(
         .limit(limit)
         .subquery()
     )
-    joined = func.string_agg(rows.c.item, aggregate_order_by(literal(","), rows.c.position))
-    return select(_concat("[", func.coalesce(joined, _text("")), "]")).scalar_subquery()
+    return _json_array(rows.c.item, rows.c.position, rows)
 
 
 def _one(
@@ -438,13 +448,7 @@ def _page(spec, alias, filters, order, sort, first, has_previous, context):  # t
     in_page = base.c.__position <= first
 
     def aggregate(item: ColumnElement[str]) -> ColumnElement[str]:
-        joined = func.string_agg(item, aggregate_order_by(literal(","), base.c.__position))
-        return (
-            select(_concat("[", func.coalesce(joined, _text("")), "]"))
-            .select_from(base)
-            .where(in_page)
-            .scalar_subquery()
-        )
+        return _json_array(item, base.c.__position, base, in_page)
 
     def build(field: FieldNode, name: str, ordering: Ordering) -> ColumnElement[str]:
         cursor = _cursor(ordering, [base.c[f"__sort{i}"] for i in range(len(sort))])
@@ -568,8 +572,6 @@ def _root_framework(node: FieldNode, args: dict[str, Any], context: Context) -> 
 
 
 def _root_node(node: FieldNode, args: dict[str, Any], context: Context) -> Any:
-    from schema.node import decode_global_id
-
     spec, key = decode_global_id(args["id"])
     return _one(spec, node.selection_set, context, [spec.key == key])
 

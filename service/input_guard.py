@@ -25,13 +25,13 @@ from strawberry.types import ExecutionResult
 from service.pagination import is_storable_text
 
 
-def _has_nul(value: Any) -> bool:
+def has_bad_text(value: Any) -> bool:
     if isinstance(value, str):
         return not is_storable_text(value)
     if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
+        return any(has_bad_text(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
+        return any(has_bad_text(v) for v in value)
     return False
 
 
@@ -45,7 +45,7 @@ def _literal_has_nul(node: ValueNode | None) -> bool:
     return False
 
 
-class _ArgumentFinder(Visitor):
+class BadTextFinder(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.found: ArgumentNode | VariableDefinitionNode | None = None
@@ -65,7 +65,7 @@ class RejectNulCharacters(SchemaExtension):
         context = self.execution_context
         error = None
         for name, value in (context.variables or {}).items():
-            if _has_nul(value):
+            if has_bad_text(value):
                 error = GraphQLError(
                     f"Invalid variable '${name}': text must not contain NUL (U+0000) characters "
                     "or lone surrogates",
@@ -73,7 +73,7 @@ class RejectNulCharacters(SchemaExtension):
                 )
                 break
         if error is None and context.graphql_document is not None:
-            finder = _ArgumentFinder()
+            finder = BadTextFinder()
             visit(context.graphql_document, finder)
             if finder.found is not None:
                 name = finder.name
