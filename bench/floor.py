@@ -30,14 +30,18 @@ PAGE = """
 SELECT id, code, name, kana, population, region_id FROM municipality ORDER BY code LIMIT $1
 """
 REGIONS = "SELECT id, name FROM region WHERE id = ANY($1::int[])"
+# Each municipality's newest ten published datasets, read from the index in order and stopped
+# after ten (a window over all of a municipality's datasets costs 4x as much at N=20).
 DATASETS = """
-SELECT municipality_id, identifier, title, modified_on FROM (
-  SELECT p.municipality_id, d.identifier, d.title, d.modified_on,
-         row_number() OVER (PARTITION BY p.municipality_id
-                            ORDER BY p.dataset_modified_on DESC NULLS LAST, p.dataset_id) AS rank
-  FROM dataset d JOIN dataset_publisher p ON p.dataset_id = d.id
-  WHERE p.municipality_id = ANY($1::int[]) AND d.status = 'PUBLISHED'
-) ranked WHERE rank <= 10 ORDER BY municipality_id, rank
+SELECT m.id AS municipality_id, d.identifier, d.title, d.modified_on
+FROM unnest($1::int[]) AS m(id)
+CROSS JOIN LATERAL (
+  SELECT d.identifier, d.title, d.modified_on
+  FROM dataset_publisher p JOIN dataset d ON d.id = p.dataset_id
+  WHERE p.municipality_id = m.id AND d.status = 'PUBLISHED'
+  ORDER BY p.dataset_modified_on DESC NULLS LAST, p.dataset_id
+  LIMIT 10
+) d
 """
 
 state: dict[str, asyncpg.Pool] = {}

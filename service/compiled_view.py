@@ -7,7 +7,6 @@ it; anything invalid, or anything the compiler declines, returns None and goes t
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import OrderedDict
 from functools import lru_cache
@@ -31,8 +30,8 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Principal
-from service.compiler import NotCompilable, compile_operation
-from service.database import Database, RequestSession
+from service.compiler import DriverStatement, NotCompilable, compile_operation, driver_statement
+from service.database import Database
 from service.input_guard import BadTextFinder, has_bad_text
 from service.logging import current_request_id
 from service.settings import Settings
@@ -42,6 +41,8 @@ EXECUTOR_HEADER = "X-Dxlink-Executor"
 
 
 _MISSING = object()
+# Bodies up to this size are remembered by their bytes (2,000 of them at most).
+_BODY_CACHE_LIMIT = 8192
 
 
 class _Lru:
@@ -76,6 +77,7 @@ class CompiledReads:
             *getattr(schema, "validation_rules", ()),
         ]
         self._plans = _Lru(maxsize=2000)
+        self._bodies = _Lru(maxsize=2000)
         self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
 
     def _parse(self, text: str, rules: list[Any]) -> DocumentNode | None:
@@ -99,21 +101,31 @@ class CompiledReads:
             return None
         if statement is None:
             return None
-        db = RequestSession(self.database.sessionmaker, principal, current_request_id())
+        sql, args = statement
         try:
-            text = await db.scalar(statement)
-            await db.finish(commit=True)
+            text = await self.database.read_json(principal, current_request_id(), sql, args)
         except Exception:
             logger.exception("compiled statement failed; answering through the resolvers")
-            with contextlib.suppress(Exception):
-                await db.finish(commit=False)
             return None
         return Response(
             text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
         )
 
-    def _statement(self, body: bytes, principal: Principal) -> Any:
-        """The statement answering this request body, or None for the resolver path."""
+    def _statement(self, body: bytes, principal: Principal) -> DriverStatement | None:
+        """The statement answering this request body, or None for the resolver path.
+
+        The same body from the same principal always gets the same answer from here: the
+        first lookup is by the raw bytes, before any parsing."""
+        if len(body) > _BODY_CACHE_LIMIT:
+            return self._parse_and_compile(body, principal)
+        key = (body, principal)
+        statement = self._bodies.get(key, _MISSING)
+        if statement is _MISSING:
+            statement = self._parse_and_compile(body, principal)
+            self._bodies.put(key, statement)
+        return statement  # type: ignore[no-any-return]
+
+    def _parse_and_compile(self, body: bytes, principal: Principal) -> DriverStatement | None:
         request = orjson.loads(body)
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
             return None
@@ -153,9 +165,11 @@ class CompiledReads:
         statement = self._plans.get(key, _MISSING)
         if statement is _MISSING:
             try:
-                statement = compile_operation(
-                    self.schema, document, operation_name, coerced.coerced, principal,
-                    self.settings,
+                statement = driver_statement(
+                    compile_operation(
+                        self.schema, document, operation_name, coerced.coerced, principal,
+                        self.settings,
+                    )
                 )  # fmt: skip
             except NotCompilable as reason:
                 logger.debug("resolver path: %s", reason)

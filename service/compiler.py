@@ -51,6 +51,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.utils.str_converters import to_camel_case
 
@@ -629,3 +630,25 @@ def compile_operation(
         raise NotCompilable("empty operation")
     parts.append("}}")
     return select(_concat(*parts).label("body"))
+
+
+DriverStatement = tuple[str, tuple[Any, ...]]
+_DIALECT = asyncpg_dialect()
+
+
+def driver_statement(statement: Select[Any]) -> DriverStatement:
+    """The statement as asyncpg runs it: SQL with $n placeholders and its arguments, each
+    through its type's bind processor (what SQLAlchemy would do at execution)."""
+    compiled = statement.compile(dialect=_DIALECT)
+    params = compiled.construct_params()
+    if compiled.positiontup is None or params is None:
+        raise NotCompilable("no positional parameters")
+    args = []
+    for name in compiled.positiontup:
+        bind = compiled.binds.get(name)
+        if bind is None:  # an expanding parameter: not produced by the compiler today
+            raise NotCompilable(f"parameter {name}")
+        processor = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
+        value = params[name]
+        args.append(processor(value) if processor is not None else value)
+    return compiled.string, tuple(args)

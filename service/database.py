@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Executable, Row, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -45,40 +46,68 @@ def create_engine(
     they wait for each other's locks and may build large indexes)."""
     if statement_timeout_ms is None:
         statement_timeout_ms = settings.db_statement_timeout_ms
-    connect_args: dict[str, Any] = {
-        "server_settings": {
-            "application_name": "dxlink",
-            "timezone": "UTC",
-            "statement_timeout": str(statement_timeout_ms),
-            "random_page_cost": str(settings.db_random_page_cost),
-            # A request that stalls mid-transaction must not hold its locks for long.
-            "idle_in_transaction_session_timeout": "60000",
-        }
-    }
     return create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        connect_args={"server_settings": server_settings(settings, statement_timeout_ms)},
     )
 
 
+def server_settings(settings: Settings, statement_timeout_ms: int) -> dict[str, str]:
+    """The session settings of every connection the service opens."""
+    return {
+        "application_name": "dxlink",
+        "timezone": "UTC",
+        "statement_timeout": str(statement_timeout_ms),
+        "random_page_cost": str(settings.db_random_page_cost),
+        # A request that stalls mid-transaction must not hold its locks for long.
+        "idle_in_transaction_session_timeout": "60000",
+    }
+
+
 class Database:
-    """Owns the engine and the session factory; created and disposed by the app's lifespan."""
+    """Owns the engine, the session factory and the compiled path's read pool; created and
+    disposed by the app's lifespan.
+
+    Without a read pool (a test's database bound to one rolled-back transaction), compiled
+    statements run in a `RequestSession` like everything else.
+    """
 
     def __init__(
-        self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        read_pool: ReadPool | None = None,
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
+        self.read_pool = read_pool
 
     @classmethod
     def from_settings(cls, url: str, settings: Settings) -> Database:
-        return cls(create_engine(url, settings))
+        return cls(create_engine(url, settings), read_pool=ReadPool(url, settings))
+
+    async def read_json(
+        self, principal: Any, request_id: str, sql: str, args: Sequence[Any]
+    ) -> str:
+        """Run a compiled read statement (one text column: the response body) as principal."""
+        if self.read_pool is not None:
+            return await self.read_pool.read(principal, sql, args)
+        db = RequestSession(self.sessionmaker, principal, request_id)
+        try:
+            text_ = await db.driver_scalar(sql, args)
+        except BaseException:
+            await db.finish(commit=False)
+            raise
+        await db.finish(commit=False)  # read only: nothing to commit
+        return str(text_)
 
     async def dispose(self) -> None:
+        if self.read_pool is not None:
+            await self.read_pool.close()
         await self.engine.dispose()
 
 
@@ -152,6 +181,14 @@ class RequestSession:
             session = await self.orm()
             return await session.scalar(statement)
 
+    async def driver_scalar(self, sql: str, args: Sequence[Any]) -> Any:
+        """The first column of the first row of SQL already in the driver's dialect."""
+        async with self._lock:
+            session = await self.orm()
+            connection = await session.connection()
+            result = await connection.exec_driver_sql(sql, tuple(args))
+            return result.scalar()
+
     async def finish(self, *, commit: bool) -> None:
         """End the transaction, once; a failed commit raises (the caller reports it)."""
         async with self._lock:
@@ -170,3 +207,99 @@ class RequestSession:
 
 def _text(value: int | None) -> str:
     return "" if value is None else str(value)
+
+
+class ReadConnection(asyncpg.Connection):
+    """A read pool connection; it remembers whose settings its session holds."""
+
+    __slots__ = ("principal",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.principal: Any = None
+
+    async def read_as(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
+        try:
+            if self.principal != principal:
+                self.principal = None
+                await self.fetchval(
+                    _SESSION_PRINCIPAL,
+                    principal.role.value,
+                    _text(principal.municipality_id),
+                    _text(principal.expert_id),
+                    _text(principal.region_id),
+                    principal.subject or "",
+                )
+                self.principal = principal
+            return str(await self.fetchval(sql, *args))
+        except BaseException:
+            # Whatever failed, the session's settings are no longer known: never reuse it.
+            self.principal = None
+            self.terminate()
+            raise
+
+
+_SESSION_PRINCIPAL = (
+    "SELECT set_config('dxlink.role', $1, false), set_config('dxlink.municipality_id', $2, false), "
+    "set_config('dxlink.expert_id', $3, false), set_config('dxlink.region_id', $4, false), "
+    "set_config('dxlink.subject', $5, false), set_config('dxlink.request_id', '', false)"
+)
+
+
+class ReadPool:
+    """The compiled read path's connections: one round trip per request.
+
+    Its connections are read only (``default_transaction_read_only``) and assume the API role
+    for their whole session (``SET ROLE dxlink_api`` when opened), so row-level security
+    applies to every statement. The principal's settings live in the session too, and are
+    rewritten only when a request's principal differs from the connection's last one: a
+    request then costs one statement in its own implicit transaction, instead of BEGIN, the
+    principal, the statement and COMMIT. A connection whose settings may not match what it
+    remembers (any error) is closed, never reused.
+    """
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        parsed = make_url(async_url(url)).set(drivername="postgresql")
+        self._dsn = parsed.render_as_string(hide_password=False)
+        self._settings = settings
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _connection_opened(self, connection: asyncpg.Connection) -> None:
+        await connection.execute(f"SET ROLE {API_ROLE}")
+
+    async def _released(self, connection: asyncpg.Connection) -> None:
+        """Nothing to reset: the role and the principal's settings stay with the session."""
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn,
+                        min_size=1,
+                        max_size=self._settings.db_pool_size,
+                        connection_class=ReadConnection,
+                        init=self._connection_opened,
+                        reset=self._released,
+                        server_settings={
+                            **server_settings(
+                                self._settings, self._settings.db_statement_timeout_ms
+                            ),
+                            "default_transaction_read_only": "on",
+                            # The compiled statements are built per operation already; a
+                            # generic plan spares planning on every request.
+                            "plan_cache_mode": "force_generic_plan",
+                        },
+                    )
+        return self._pool
+
+    async def read(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
+        pool = await self.pool()
+        async with pool.acquire(timeout=self._settings.db_pool_timeout) as connection:
+            return await connection.read_as(principal, sql, args)  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from graphql import parse
@@ -19,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.principal import PUBLIC, Principal, Role
+from auth.tokens import mint_token
 from bench.generate import generate
 from bench.run import NESTED, ONE
 from seeds.loader import load_seeds
@@ -32,17 +35,26 @@ from tests.database import scratch_database
 
 
 @pytest.fixture(scope="module")
-async def national(pg_server: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def national_url(pg_server: str, settings: Settings) -> AsyncIterator[str]:
     async with scratch_database(pg_server, "national") as url:
         engine = create_engine(url, settings)
-        await migrate.upgrade(engine)
-        async with engine.begin() as connection:
-            await load_seeds(connection)
-        await generate(url.replace("+asyncpg", ""), datasets=20_000, seed=1)
         try:
-            yield engine
+            await migrate.upgrade(engine)
+            async with engine.begin() as connection:
+                await load_seeds(connection)
         finally:
             await engine.dispose()
+        await generate(url.replace("+asyncpg", ""), datasets=20_000, seed=1)
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def national(national_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(national_url, settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,3 +128,120 @@ async def test_benchmark_queries_cost_two_statements(
     assert response.headers["x-dxlink-executor"] == "compiled"
     assert "errors" not in response.json()
     assert len(statements) == 2, statements  # the principal's set_config, then the operation
+
+
+# The production read path: `Database.from_settings` gives the compiled path its own pool
+# (service.database.ReadPool), whose sessions keep the API role and the last principal.
+
+OWN_DATASETS = (
+    "query($code: String!) { municipality(code: $code) { code "
+    "datasets(first: 100) { identifier status } } }"
+)
+
+
+async def _code_with_drafts(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        return str(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT m.code FROM municipality m "
+                        "JOIN dataset_publisher p ON p.municipality_id = m.id "
+                        "JOIN dataset d ON d.id = p.dataset_id "
+                        "GROUP BY m.code HAVING count(*) FILTER (WHERE d.status = 'DRAFT') > 0 "
+                        "AND count(*) FILTER (WHERE d.status = 'PUBLISHED') > 0 "
+                        "ORDER BY m.code LIMIT 1"
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+@asynccontextmanager
+async def _pooled_app(url: str, settings: Settings) -> AsyncIterator[tuple[Any, Database]]:
+    """The app as `dxlink serve` builds it, with a read pool of one connection (so every
+    request below shares one database session)."""
+    pooled = settings.model_copy(update={"db_pool_size": 1})
+    database = Database.from_settings(url, pooled)
+    try:
+        yield create_app(pooled, database=database), database
+    finally:
+        await database.dispose()
+
+
+async def _post(app: Any, query: str, variables: dict[str, Any], token: str | None) -> bytes:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+    assert response.headers["x-dxlink-executor"] == "compiled", response.text
+    assert "errors" not in response.json()
+    return response.content
+
+
+def _staff_token(settings: Settings, code: str = "302015") -> str:
+    return mint_token(
+        settings, role=Role.municipal_staff, subject="s", scope={"municipality": code}
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"), [(NESTED, {"n": 5}), (NESTED, {"n": 100}), (ONE, {})]
+)
+async def test_read_pool_answers_each_request_with_one_statement(
+    national_url: str, settings: Settings, query: str, variables: dict[str, Any]
+) -> None:
+    statements: list[str] = []
+    async with _pooled_app(national_url, settings) as (app, database):
+        assert database.read_pool is not None
+        first = await _post(app, query, variables, None)
+        pool = await database.read_pool.pool()
+        async with pool.acquire() as connection:
+            connection.add_query_logger(lambda record: statements.append(record.query))
+        again = await _post(app, query, variables, None)
+        assert again == first
+        assert len(statements) == 1, statements  # the operation alone: the principal is set
+        await _post(app, query, variables, _staff_token(settings))
+        assert len(statements) == 3, statements  # another principal: its settings, then it
+
+
+async def test_read_pool_switches_principals_on_one_session(
+    national_url: str, national: AsyncEngine, settings: Settings
+) -> None:
+    """Staff see their municipality's drafts, the public never does, whoever used the
+    connection last; and both answers equal the ones from a transaction of their own."""
+    code = await _code_with_drafts(national)
+    variables = {"code": code}
+    staff_token = _staff_token(settings, code)
+    async with _pooled_app(national_url, settings) as (app, _):
+        answers = [
+            await _post(app, OWN_DATASETS, variables, token)
+            for token in (None, staff_token, None, staff_token, None)
+        ]
+    reference_app = create_app(settings, database=Database(national))
+    public = await _post(reference_app, OWN_DATASETS, variables, None)
+    staff = await _post(reference_app, OWN_DATASETS, variables, staff_token)
+    assert answers == [public, staff, public, staff, public]
+    statuses = {d["status"] for d in json.loads(staff)["data"]["municipality"]["datasets"]}
+    assert statuses == {"PUBLISHED", "DRAFT"}, statuses
+    assert {d["status"] for d in json.loads(public)["data"]["municipality"]["datasets"]} == {
+        "PUBLISHED"
+    }
+
+
+async def test_read_pool_sessions_are_read_only_and_under_row_level_security(
+    national_url: str, settings: Settings
+) -> None:
+    async with _pooled_app(national_url, settings) as (app, database):
+        await _post(app, NESTED, {"n": 5}, None)
+        assert database.read_pool is not None
+        pool = await database.read_pool.pool()
+        async with pool.acquire() as connection:
+            assert await connection.fetchval("SELECT current_user") == API_ROLE
+            assert not await connection.fetchval(
+                "SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            )
+            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+                await connection.execute("UPDATE dataset SET title = 'x' WHERE id = 1")
