@@ -52,8 +52,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The same planner setting as dxlink's connections (DXLINK_DB_RANDOM_PAGE_COST).
     state["pool"] = await asyncpg.create_pool(
         os.environ["DATABASE_URL"],
-        min_size=4,
-        max_size=10,
+        # The pool dxlink's compiled path gets by default (DXLINK_DB_READ_POOL_SIZE).
+        min_size=int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4")),
+        max_size=int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4")),
         server_settings={"random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1")},
     )
     yield

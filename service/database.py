@@ -278,7 +278,7 @@ class ReadPool:
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
                         min_size=1,
-                        max_size=self._settings.db_pool_size,
+                        max_size=self._settings.db_read_pool_size,
                         connection_class=ReadConnection,
                         init=self._connection_opened,
                         reset=self._released,

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(default=10.0, gt=0)
+    # The compiled read path's own pool (service.database.ReadPool): about twice the database
+    # server's cores. On the benchmark's 2 cores, 10 connections gave a p99 of 76-112 ms, 4 gave
+    # 47-66 ms at the same throughput (docs/PERFORMANCE.md).
+    db_read_pool_size: int = Field(default=4, ge=1)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     # Planner cost of a random page read for the API's connections: 1.1 suits SSDs (PostgreSQL's
     # default of 4 assumes spinning disks and picks sequential scans over index lookups).

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from graphql import parse
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.principal import PUBLIC, Principal, Role
@@ -27,7 +26,7 @@ from bench.run import NESTED, ONE
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
-from service.compiler import compile_operation
+from service.compiler import compile_operation, driver_statement
 from service.database import API_ROLE, Database, create_engine
 from service.graphql import build_schema
 from service.settings import Settings
@@ -64,6 +63,13 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return nodes
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    assert isinstance(value, str), value
+    return "'" + value.replace("'", "''") + "'"
+
+
 PRINCIPALS = {
     "public": PUBLIC,
     "municipal_staff": Principal(
@@ -75,29 +81,28 @@ PRINCIPALS = {
 @pytest.mark.parametrize("who", PRINCIPALS)
 @pytest.mark.parametrize("n", [5, 20, 100])
 async def test_nested_query_keeps_its_index_plan_under_rls(
-    national: AsyncEngine, settings: Settings, who: str, n: int
+    national_url: str, settings: Settings, who: str, n: int
 ) -> None:
+    """The plan production runs: the generic plan of the prepared statement, on a read pool
+    connection (API role, the principal's settings)."""
     principal = PRINCIPALS[who]
-    statement = compile_operation(
-        build_schema(settings)._schema, parse(NESTED), None, {"n": n}, principal, settings
-    )
-    sql = str(
-        statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    )
-    async with national.connect() as connection:
-        await connection.execute(
-            text(
-                "SELECT set_config('role', :r, true), set_config('dxlink.role', :role, true), "
-                "set_config('dxlink.municipality_id', :m, true)"
-            ),
-            {
-                "r": API_ROLE,
-                "role": principal.role.value,
-                "m": str(principal.municipality_id or ""),
-            },
+    sql, args = driver_statement(
+        compile_operation(
+            build_schema(settings)._schema, parse(NESTED), None, {"n": n}, principal, settings
         )
-        plan = (await connection.execute(text("EXPLAIN (FORMAT JSON) " + sql))).scalar_one()
-        await connection.rollback()
+    )
+    async with _pooled_app(national_url, settings) as (_, database):
+        assert database.read_pool is not None
+        pool = await database.read_pool.pool()
+        async with pool.acquire() as connection:
+            await connection.read_as(principal, "SELECT 1", ())
+            assert await connection.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+            await connection.execute(f"PREPARE benchmark AS {sql}")
+            values = ", ".join(map(_literal, args))  # EXECUTE takes no bind parameters
+            plan = json.loads(
+                await connection.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE benchmark({values})")
+            )
+            await connection.execute("DEALLOCATE benchmark")
     nodes = _plan_nodes(plan[0]["Plan"])
     indexes = {node.get("Index Name") for node in nodes}
     assert "ix_dataset_publisher_newest" in indexes, json.dumps(plan)[:2000]
@@ -161,7 +166,7 @@ async def _code_with_drafts(engine: AsyncEngine) -> str:
 async def _pooled_app(url: str, settings: Settings) -> AsyncIterator[tuple[Any, Database]]:
     """The app as `dxlink serve` builds it, with a read pool of one connection (so every
     request below shares one database session)."""
-    pooled = settings.model_copy(update={"db_pool_size": 1})
+    pooled = settings.model_copy(update={"db_read_pool_size": 1})
     database = Database.from_settings(url, pooled)
     try:
         yield create_app(pooled, database=database), database
