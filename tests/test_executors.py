@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 
 import httpx
 import pytest
@@ -168,3 +169,17 @@ async def test_floats_are_answered_by_the_resolvers(
     )
     assert "x-dxlink-executor" not in response.headers
     assert b'"score":60.0' in response.content
+
+
+async def test_dates_are_iso_8601_whatever_the_sessions_datestyle(
+    connection: AsyncConnection, gql: GraphQL
+) -> None:
+    """Both paths write dates as date.isoformat() does, also where PostgreSQL's own date
+    output would follow another DateStyle (the setting ends with the test's transaction)."""
+    await connection.exec_driver_sql("SET datestyle = 'German, DMY'")
+    municipality = await f.municipality_id(connection, "302015")
+    await f.create_dataset(connection, publishers=[municipality], modified_on=date(987, 6, 5))
+    before = len(conftest.executors_compared)
+    body = await gql('{ municipality(code: "302015") { datasets(first: 1) { modifiedOn } } }')
+    assert data_of(body)["municipality"]["datasets"] == [{"modifiedOn": "0987-06-05"}]
+    assert len(conftest.executors_compared) == before + 1, "the compiled path declined"
