@@ -41,28 +41,36 @@ EXECUTOR_HEADER = "X-Dxlink-Executor"
 
 
 _MISSING = object()
-# Bodies up to this size are remembered by their bytes (2,000 of them at most).
+_DECLINED: tuple[Any, None] = (None, None)
+# Bodies up to this size are remembered by their bytes (to their plan's key), up to 8 MiB of
+# them; built statements up to 64 MiB of SQL.
 _BODY_CACHE_LIMIT = 8192
+_BODIES_BYTES = 8 << 20
+_PLANS_BYTES = 64 << 20
 
 
 class _Lru:
-    """A small least-recently-used map (functools.lru_cache wants hashable arguments only)."""
+    """A small least-recently-used map (functools.lru_cache wants hashable arguments only),
+    bounded by its entries' total weight (1 each unless told)."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._weight = 0
 
     def get(self, key: Any, default: Any) -> Any:
         if key not in self._items:
             return default
         self._items.move_to_end(key)
-        return self._items[key]
+        return self._items[key][0]
 
-    def put(self, key: Any, value: Any) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
+    def put(self, key: Any, value: Any, weight: int = 1) -> None:
+        if key in self._items:
+            self._weight -= self._items.pop(key)[1]
+        self._items[key] = (value, weight)
+        self._weight += weight
+        while self._weight > self.maxsize and self._items:
+            self._weight -= self._items.popitem(last=False)[1][1]
 
 
 class CompiledReads:
@@ -76,8 +84,10 @@ class CompiledReads:
             OneOfInputValidationRule,
             *getattr(schema, "validation_rules", ()),
         ]
-        self._plans = _Lru(maxsize=2000)
-        self._bodies = _Lru(maxsize=2000)
+        # Built statements by document, operation, variables and principal, bounded by the
+        # size of their SQL; request bodies point at those keys, bounded by their own size.
+        self._plans = _Lru(maxsize=_PLANS_BYTES)
+        self._bodies = _Lru(maxsize=_BODIES_BYTES)
         self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
 
     def _parse(self, text: str, rules: list[Any]) -> DocumentNode | None:
@@ -116,33 +126,38 @@ class CompiledReads:
 
         The same body from the same principal always gets the same answer from here: the
         first lookup is by the raw bytes, before any parsing."""
-        if len(body) > _BODY_CACHE_LIMIT:
-            return self._parse_and_compile(body, principal)
-        key = (body, principal)
-        statement = self._bodies.get(key, _MISSING)
-        if statement is _MISSING:
-            statement = self._parse_and_compile(body, principal)
-            self._bodies.put(key, statement)
-        return statement  # type: ignore[no-any-return]
+        if len(body) <= _BODY_CACHE_LIMIT:
+            key = self._bodies.get((body, principal), None)
+            if key is not None:
+                statement = self._plans.get(key, _MISSING)
+                if statement is not _MISSING:
+                    return statement  # type: ignore[no-any-return]
+        key, statement = self._parse_and_compile(body, principal)
+        if key is not None and len(body) <= _BODY_CACHE_LIMIT:
+            self._bodies.put((body, principal), key, weight=len(body))
+        return statement
 
-    def _parse_and_compile(self, body: bytes, principal: Principal) -> DriverStatement | None:
+    def _parse_and_compile(
+        self, body: bytes, principal: Principal
+    ) -> tuple[Any, DriverStatement | None]:
+        """The plan key and statement of this body; (None, None) for the resolver path."""
         request = orjson.loads(body)
         if not isinstance(request, dict) or not isinstance(request.get("query"), str):
-            return None
+            return _DECLINED
         variables = request.get("variables")
         operation_name = request.get("operationName")
         if variables is None:
             variables = {}
         if not isinstance(variables, dict) or has_bad_text(variables):
-            return None
+            return _DECLINED
         extensions = request.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):
-            return None
+            return _DECLINED
         if operation_name is not None and not isinstance(operation_name, str):
-            return None
+            return _DECLINED
         document = self._document(request["query"])
         if document is None:
-            return None
+            return _DECLINED
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         chosen = [
             o
@@ -150,10 +165,10 @@ class CompiledReads:
             if operation_name is None or (o.name is not None and o.name.value == operation_name)
         ]
         if len(chosen) != 1:
-            return None
+            return _DECLINED
         coerced = get_variable_values(self.schema, chosen[0].variable_definitions or (), variables)
         if isinstance(coerced, list):  # variable errors: the resolver path words them
-            return None
+            return _DECLINED
         # Building the statement costs far more than running it: keep it per document,
         # operation, variables and principal (SQLAlchemy then reuses its compiled form).
         key = (
@@ -174,5 +189,5 @@ class CompiledReads:
             except NotCompilable as reason:
                 logger.debug("resolver path: %s", reason)
                 statement = None
-            self._plans.put(key, statement)
-        return statement
+            self._plans.put(key, statement, weight=1 if statement is None else len(statement[0]))
+        return key, statement

@@ -651,7 +651,8 @@ def driver_statement(statement: Select[Any]) -> DriverStatement:
     args = []
     for name in compiled.positiontup:
         bind = compiled.binds.get(name)
-        if bind is None:  # an expanding parameter: not produced by the compiler today
+        if bind is None or bind.expanding or bind.literal_execute or name not in params:
+            # IN lists and literal-rendered parameters: not produced by the compiler today.
             raise NotCompilable(f"parameter {name}")
         processor = bind.type.dialect_impl(_DIALECT).bind_processor(_DIALECT)
         value = params[name]

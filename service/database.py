@@ -9,6 +9,7 @@ serialises the request's statements.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,15 @@ def async_url(url: str) -> str:
     # asyncpg spells libpq's sslmode as ssl.
     if "sslmode" in query:
         query["ssl"] = query.pop("sslmode")
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """``url`` as asyncpg's own connect() takes it (libpq spelling, ``sslmode``)."""
+    parsed = make_url(url).set(drivername="postgresql")
+    query = dict(parsed.query)
+    if "ssl" in query and "sslmode" not in query:
+        query["sslmode"] = query.pop("ssl")
     return parsed.set(query=query).render_as_string(hide_password=False)
 
 
@@ -103,13 +113,19 @@ class Database:
             await db.finish(commit=False)
             raise
         await db.finish(commit=False)  # read only: nothing to commit
-        return str(text_)
+        if not isinstance(text_, str):
+            raise TypeError(f"a compiled statement returned {type(text_).__name__}")
+        return text_
 
     async def dispose(self) -> None:
-        if self.read_pool is not None:
-            await self.read_pool.close()
-        await self.engine.dispose()
+        try:
+            if self.read_pool is not None:
+                await self.read_pool.close()
+        finally:
+            await self.engine.dispose()
 
+
+_RETRY_AFTER_SECONDS = 5.0
 
 API_ROLE = "dxlink_api"  # owns nothing, has no BYPASSRLS; created by the migrations
 
@@ -231,7 +247,10 @@ class ReadConnection(asyncpg.Connection):
                     principal.subject or "",
                 )
                 self.principal = principal
-            return str(await self.fetchval(sql, *args))
+            body = await self.fetchval(sql, *args)
+            if not isinstance(body, str):
+                raise TypeError(f"a compiled statement returned {type(body).__name__}")
+            return body
         except BaseException:
             # Whatever failed, the session's settings are no longer known: never reuse it.
             self.principal = None
@@ -259,11 +278,12 @@ class ReadPool:
     """
 
     def __init__(self, url: str, settings: Settings) -> None:
-        parsed = make_url(async_url(url)).set(drivername="postgresql")
-        self._dsn = parsed.render_as_string(hide_password=False)
+        self._dsn = libpq_url(url)
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        self._closed = False
+        self._failed_at: float | None = None
 
     async def _connection_opened(self, connection: asyncpg.Connection) -> None:
         await connection.execute(f"SET ROLE {API_ROLE}")
@@ -272,9 +292,17 @@ class ReadPool:
         """Nothing to reset: the role and the principal's settings stay with the session."""
 
     async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._opening:
-                if self._pool is None:
+        if self._pool is not None:
+            return self._pool
+        async with self._opening:
+            if self._closed:
+                raise RuntimeError("the read pool is closed")
+            if self._pool is None:
+                failed = self._failed_at
+                if failed is not None and time.monotonic() - failed < _RETRY_AFTER_SECONDS:
+                    # Requests go to the resolvers meanwhile, without queueing behind retries.
+                    raise RuntimeError("the read pool could not connect; retrying shortly")
+                try:
                     self._pool = await asyncpg.create_pool(
                         self._dsn,
                         min_size=1,
@@ -292,6 +320,10 @@ class ReadPool:
                             "plan_cache_mode": "force_generic_plan",
                         },
                     )
+                except Exception:
+                    self._failed_at = time.monotonic()
+                    raise
+                self._failed_at = None
         return self._pool
 
     async def read(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
@@ -300,6 +332,8 @@ class ReadPool:
             return await connection.read_as(principal, sql, args)  # type: ignore[no-any-return]
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        async with self._opening:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()

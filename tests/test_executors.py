@@ -8,12 +8,14 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from auth.principal import Role
 from auth.tokens import mint_token
 from schema.node import encode_global_id
 from service import compiled_view
+from service.app import create_app
+from service.database import Database, ReadPool
 from service.settings import Settings
 from tests import conftest
 from tests import factories as f
@@ -183,3 +185,27 @@ async def test_dates_are_iso_8601_whatever_the_sessions_datestyle(
     body = await gql('{ municipality(code: "302015") { datasets(first: 1) { modifiedOn } } }')
     assert data_of(body)["municipality"]["datasets"] == [{"modifiedOn": "0987-06-05"}]
     assert len(conftest.executors_compared) == before + 1, "the compiled path declined"
+
+
+async def test_reads_go_to_the_resolvers_while_the_read_pool_cannot_connect(
+    engine: AsyncEngine, settings: Settings
+) -> None:
+    unreachable = ReadPool("postgresql://dxlink@127.0.0.1:1/nowhere", settings)
+    app = create_app(settings, database=Database(engine, read_pool=unreachable))
+    transport = httpx.ASGITransport(app=app)
+    query = {"query": "{ municipalities(first: 2) { edges { node { code } } } }"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for _ in range(2):  # the second one without retrying the connection
+            response = await client.post("/graphql", json=query)
+            assert response.status_code == 200
+            assert response.headers.get("x-dxlink-executor") != "compiled"
+            codes = [e["node"]["code"] for e in data_of(response.json())["municipalities"]["edges"]]
+            assert codes == ["302015", "302023"]
+    await unreachable.close()
+
+
+def test_plan_cache_is_bounded_by_the_size_of_what_it_keeps() -> None:
+    cache = compiled_view._Lru(maxsize=100)
+    for i in range(10):
+        cache.put(i, f"sql {i}", weight=30)
+    assert [cache.get(i, None) for i in range(10)] == [None] * 7 + ["sql 7", "sql 8", "sql 9"]

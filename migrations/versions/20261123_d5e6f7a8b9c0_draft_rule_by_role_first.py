@@ -6,6 +6,10 @@ row whatever the caller, so anonymous readers paid a function call with its own 
 draft they could never see (a third of the benchmark's nested query at N=5). Now every other
 role is answered from the role alone. Same answers for every role (tests/auth).
 
+For link rows the rule now trusts their `dataset_published` copy outright, so the copy is
+recomputed from the dataset on every write of a link row (it was on a change of `dataset_id`
+only): no UPDATE can set it to anything but the dataset's state.
+
 Revision ID: d5e6f7a8b9c0
 Revises: c4d5e6f7a8b9
 Create Date: 2026-11-23 15:40:00
@@ -49,9 +53,24 @@ END $$
 """
 
 
+LINKS = ("dataset_publisher", "distribution")
+
+
+def _copy_trigger(table: str, events: str) -> None:
+    op.execute(f"DROP TRIGGER copy_dataset_published ON {table}")
+    op.execute(
+        f"CREATE TRIGGER copy_dataset_published BEFORE {events} ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION dxlink_copy_dataset_published()"
+    )
+
+
 def upgrade() -> None:
     op.execute(DATASET_RULE)
+    for table in LINKS:
+        _copy_trigger(table, "INSERT OR UPDATE")
 
 
 def downgrade() -> None:
+    for table in LINKS:
+        _copy_trigger(table, "INSERT OR UPDATE OF dataset_id")
     op.execute(PREVIOUS_DATASET_RULE)

@@ -266,3 +266,28 @@ async def test_groups_of_three_or_empty_are_public(
     assert body["tierDistribution"]["suppressed"] is False
     assert body["tierDistribution"]["snapshotOn"] == "2025-11-30"
     assert _counts(body) == {"関与": 0, "支援": 3, "協働": 24, "共創": 3}
+
+
+@pytest.mark.parametrize("table", ["dataset_publisher", "distribution"])
+async def test_a_links_published_copy_cannot_be_written_out_of_step(
+    connection: AsyncConnection, gql: GraphQL, table: str
+) -> None:
+    """The dataset rule trusts a link's `dataset_published` copy: the copy always follows the
+    dataset, whatever an UPDATE of the link row says; the public keeps seeing the dataset."""
+    municipality = await f.municipality_id(connection, "302015")
+    dataset = await f.create_dataset(connection, publishers=[municipality])
+    await f.create_distribution(connection, dataset_id=dataset)
+    await connection.execute(
+        text(f"UPDATE {table} SET dataset_published = false WHERE dataset_id = :d"), {"d": dataset}
+    )
+    copies = await connection.execute(
+        text(f"SELECT dataset_published FROM {table} WHERE dataset_id = :d"), {"d": dataset}
+    )
+    assert set(copies.scalars()) == {True}
+    body = await gql(
+        '{ municipality(code: "302015") { datasets(first: 5) { identifier '
+        "distributions { format } } } }"
+    )
+    datasets = data_of(body)["municipality"]["datasets"]
+    assert [d["identifier"] for d in datasets] == ["302015-aed"]
+    assert datasets[0]["distributions"]
