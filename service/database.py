@@ -113,9 +113,7 @@ class Database:
             await db.finish(commit=False)
             raise
         await db.finish(commit=False)  # read only: nothing to commit
-        if not isinstance(text_, str):
-            raise TypeError(f"a compiled statement returned {type(text_).__name__}")
-        return text_
+        return _body(text_)
 
     async def dispose(self) -> None:
         try:
@@ -129,15 +127,47 @@ _RETRY_AFTER_SECONDS = 5.0
 
 API_ROLE = "dxlink_api"  # owns nothing, has no BYPASSRLS; created by the migrations
 
+# What the row-level-security policies read of the principal (migration b7c1d2e3f4a5).
+_PRINCIPAL_SETTINGS = (
+    "dxlink.role",
+    "dxlink.municipality_id",
+    "dxlink.expert_id",
+    "dxlink.region_id",
+    "dxlink.subject",
+    "dxlink.request_id",
+)
+
+
+def _principal_values(principal: Any, request_id: str) -> tuple[str, ...]:
+    """The values of `_PRINCIPAL_SETTINGS` for ``principal``."""
+    return (
+        principal.role.value,
+        _text(principal.municipality_id),
+        _text(principal.expert_id),
+        _text(principal.region_id),
+        principal.subject or "",
+        request_id,
+    )
+
+
+def _set_principal(placeholders: list[str], *, local: bool) -> str:
+    flag = "true" if local else "false"
+    return ", ".join(
+        f"set_config('{name}', {placeholder}, {flag})"
+        for name, placeholder in zip(_PRINCIPAL_SETTINGS, placeholders, strict=True)
+    )
+
+
+_BIND_NAMES = [f"s{i}" for i in range(len(_PRINCIPAL_SETTINGS))]
 # The first statement of every request's transaction: assume the API role and publish the
 # principal to the row-level-security policies (`set_config(..., true)` lasts one transaction).
 _SET_PRINCIPAL = text(
-    "SELECT set_config('role', :api_role, true), set_config('dxlink.role', :role, true), "
-    "set_config('dxlink.municipality_id', :municipality_id, true), "
-    "set_config('dxlink.expert_id', :expert_id, true), "
-    "set_config('dxlink.region_id', :region_id, true), "
-    "set_config('dxlink.subject', :subject, true), "
-    "set_config('dxlink.request_id', :request_id, true)"
+    "SELECT set_config('role', :api_role, true), "
+    + _set_principal([":" + name for name in _BIND_NAMES], local=True)
+)
+# The same settings for a read pool session (`ReadPool`), kept until changed; asyncpg's $n.
+_SESSION_PRINCIPAL = "SELECT " + _set_principal(
+    [f"${i + 1}" for i in range(len(_PRINCIPAL_SETTINGS))], local=False
 )
 
 
@@ -171,17 +201,12 @@ class RequestSession:
         if self._session is None:
             session = self._sessionmaker()
             self._session = session
-            p = self.principal
+            values = _principal_values(self.principal, self.request_id)
             await session.execute(
                 _SET_PRINCIPAL,
                 {
                     "api_role": API_ROLE,
-                    "role": p.role.value,
-                    "municipality_id": _text(p.municipality_id),
-                    "expert_id": _text(p.expert_id),
-                    "region_id": _text(p.region_id),
-                    "subject": p.subject or "",
-                    "request_id": self.request_id,
+                    **dict(zip(_BIND_NAMES, values, strict=True)),
                 },
             )
         return self._session
@@ -225,6 +250,13 @@ def _text(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+def _body(value: Any) -> str:
+    """A compiled statement's result: the response body, never NULL."""
+    if not isinstance(value, str):
+        raise TypeError(f"a compiled statement returned {type(value).__name__}")
+    return value
+
+
 class ReadConnection(asyncpg.Connection):
     """A read pool connection; it remembers whose settings its session holds."""
 
@@ -238,31 +270,15 @@ class ReadConnection(asyncpg.Connection):
         try:
             if self.principal != principal:
                 self.principal = None
-                await self.fetchval(
-                    _SESSION_PRINCIPAL,
-                    principal.role.value,
-                    _text(principal.municipality_id),
-                    _text(principal.expert_id),
-                    _text(principal.region_id),
-                    principal.subject or "",
-                )
+                # Reads write nothing: no request id for the audit trigger.
+                await self.fetchval(_SESSION_PRINCIPAL, *_principal_values(principal, ""))
                 self.principal = principal
-            body = await self.fetchval(sql, *args)
-            if not isinstance(body, str):
-                raise TypeError(f"a compiled statement returned {type(body).__name__}")
-            return body
+            return _body(await self.fetchval(sql, *args))
         except BaseException:
             # Whatever failed, the session's settings are no longer known: never reuse it.
             self.principal = None
             self.terminate()
             raise
-
-
-_SESSION_PRINCIPAL = (
-    "SELECT set_config('dxlink.role', $1, false), set_config('dxlink.municipality_id', $2, false), "
-    "set_config('dxlink.expert_id', $3, false), set_config('dxlink.region_id', $4, false), "
-    "set_config('dxlink.subject', $5, false), set_config('dxlink.request_id', '', false)"
-)
 
 
 class ReadPool:
