@@ -45,6 +45,8 @@ CROSS JOIN LATERAL (
 """
 
 state: dict[str, asyncpg.Pool] = {}
+# The pool dxlink's compiled path gets (DXLINK_DB_READ_POOL_SIZE, default 4).
+POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
 
 
 @asynccontextmanager
@@ -52,9 +54,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     # The same planner setting as dxlink's connections (DXLINK_DB_RANDOM_PAGE_COST).
     state["pool"] = await asyncpg.create_pool(
         os.environ["DATABASE_URL"],
-        # The pool dxlink's compiled path gets by default (DXLINK_DB_READ_POOL_SIZE).
-        min_size=int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4")),
-        max_size=int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4")),
+        min_size=POOL_SIZE,
+        max_size=POOL_SIZE,
         server_settings={"random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1")},
     )
     yield
