@@ -2,10 +2,17 @@
 
 Each batch is one SQL statement for all parents of a list (`service.reads.fetch_related`), so a
 nested list costs one statement per level, however many parents the page holds.
+
+A loader's future is shared by every resolver that asks for the same key, and graphql-core
+cancels the sibling resolvers of a field whose error nulls their parent. A waiter therefore
+awaits its future through `asyncio.shield`: cancelling one waiter must not cancel the future
+(the others would receive a `CancelledError`) nor, once all waiters are gone, the batch in the
+middle of its statement (strawberry cancels a batch whose futures are all cancelled).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -44,4 +51,4 @@ class Loaders:
         key = obj.sql_row[spec.reference_label(relation.local)]
         if key is None:
             return [] if isinstance(relation, ToMany) else None
-        return await self.related(spec, field, limit).load(key)
+        return await asyncio.shield(self.related(spec, field, limit).load(key))

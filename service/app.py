@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from auth.tokens import TokenVerifier
 from service import migrate
 from service.database import Database
 from service.graphql import GraphQLApp, build_schema
+from service.http_body import error_response
 from service.logging import RequestIdMiddleware
 from service.settings import Settings, get_settings
 
@@ -43,6 +44,7 @@ def create_app(
         try:
             yield
         finally:
+            graphql_app.schema.documents.close()
             if owned:
                 await db.dispose()
 
@@ -70,6 +72,17 @@ def create_app(
     async def root(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        """Whatever escaped everything else: still a GraphQL-shaped JSON body, with the
+        request id of the log line (Starlette logs the exception itself)."""
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        return error_response(
+            f"Internal server error (request id {request_id}).",
+            status=500,
+            code="INTERNAL_SERVER_ERROR",
+            requestId=request_id,
+        )
+
     graphql_app = GraphQLApp(build_schema(settings), settings, database, TokenVerifier(settings))
     if database is not None:
         state["db"] = database
@@ -78,9 +91,12 @@ def create_app(
             Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            # Every method reaches the view, which refuses the others with a JSON 405.
+            Route("/graphql", graphql_app),
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: server_error},
     )
+    app.state.graphql = graphql_app
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,37 +1,27 @@
 """Serving a request through the compiled read path (`service.compiler`), or declining it.
 
-Parsing and validation use graphql-core with the schema's own validation rules (cached by the
-document's text), so an operation reaches the compiler only if the resolver path would accept
-it; anything invalid, or anything the compiler declines, returns None and goes to strawberry.
+The HTTP view hands over requests whose document `service.documents` found valid (the same
+parse and validation strawberry reads), so an operation reaches the compiler only if the
+resolver path would accept it; anything the compiler declines returns None and goes to
+strawberry.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from functools import lru_cache
+from collections import Counter, OrderedDict
 from typing import Any
 
 import orjson
-import strawberry
-from graphql import (
-    DocumentNode,
-    GraphQLError,
-    GraphQLSchema,
-    OperationDefinitionNode,
-    parse,
-    specified_rules,
-    validate,
-    visit,
-)
+from graphql import GraphQLSchema, OperationDefinitionNode, visit
 from graphql.execution.values import get_variable_values
 from starlette.responses import Response
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from auth.principal import Principal
+from service.availability import is_unavailable, unavailable_response
 from service.compiler import DriverStatement, NotCompilable, compile_operation, driver_statement
-from service.database import Database
+from service.database import Database, ReadPoolUnavailable
+from service.documents import Prepared
 from service.input_guard import BadTextFinder, has_bad_text
 from service.logging import current_request_id
 from service.settings import Settings
@@ -74,89 +64,92 @@ class _Lru:
 
 
 class CompiledReads:
-    def __init__(self, schema: strawberry.Schema, settings: Settings, database: Database) -> None:
-        self.schema: GraphQLSchema = schema._schema  # type: ignore[attr-defined]
+    """The compiled path of the HTTP view: statements by request body, fallbacks counted.
+
+    `stats` counts what happened to every request offered: `compiled` (answered here),
+    `declined: <reason>` (the resolvers answer it: `NotCompilable`'s reason) and
+    `failed: <exception>` (the statement failed in PostgreSQL, a bug: the resolvers answer,
+    and the test suite fails on any such count).
+    """
+
+    def __init__(self, schema: Any, settings: Settings, database: Database) -> None:
+        self.schema: GraphQLSchema = schema._schema
         self.settings = settings
         self.database = database
-        rules = [
-            *specified_rules,
-            MaybeNullValidationRule,
-            OneOfInputValidationRule,
-            *getattr(schema, "validation_rules", ()),
-        ]
         # Built statements by document, operation, variables and principal, bounded by the
         # size of their SQL; request bodies point at those keys, bounded by their own size.
         self._plans = _Lru(maxsize=_PLANS_BYTES)
         self._bodies = _Lru(maxsize=_BODIES_BYTES)
-        self._document = lru_cache(maxsize=1000)(lambda text: self._parse(text, rules))
+        self.stats: Counter[str] = Counter()
 
-    def _parse(self, text: str, rules: list[Any]) -> DocumentNode | None:
-        try:
-            document = parse(text)
-        except GraphQLError:
+    async def respond_known(self, body: bytes, principal: Principal) -> Response | None:
+        """The answer to a request body seen before from this principal, found by its bytes
+        before any decoding or parsing; None when unknown (or known to go to the resolvers)."""
+        if len(body) > _BODY_CACHE_LIMIT:
             return None
-        if validate(self.schema, document, rules):
+        key = self._bodies.get((body, principal), None)
+        if key is None:
             return None
-        finder = BadTextFinder()
-        visit(document, finder)
-        return None if finder.found is not None else document
+        statement = self._plans.get(key, _MISSING)
+        if not isinstance(statement, tuple):
+            return None  # forgotten, or declined (a str: the reason)
+        return await self._run(statement, principal)
 
-    async def respond(self, body: bytes, principal: Principal) -> Response | None:
+    async def respond(
+        self, body: bytes, payload: dict[str, Any], prepared: Prepared, principal: Principal
+    ) -> Response | None:
+        """The compiled answer to a decoded request whose document is valid, or None."""
         try:
-            statement = self._statement(body, principal)
-        except Exception:
-            # Whatever the compiled path cannot take (even deeply nested variables that exhaust
-            # the recursion limit) goes to the resolvers, which answer it properly.
+            key, statement = self._compile(payload, prepared, principal)
+        except Exception as exc:
+            # Whatever the compiler cannot take goes to the resolvers, which answer it properly.
             logger.debug("resolver path: unexpected input", exc_info=True)
+            self.stats[f"declined: {type(exc).__name__}"] += 1
             return None
+        if key is not None and len(body) <= _BODY_CACHE_LIMIT:
+            self._bodies.put((body, principal), key, weight=len(body))
         if statement is None:
             return None
+        return await self._run(statement, principal)
+
+    async def _run(self, statement: DriverStatement, principal: Principal) -> Response | None:
         sql, args = statement
         try:
             text = await self.database.read_json(principal, current_request_id(), sql, args)
-        except Exception:
-            logger.exception("compiled statement failed; answering through the resolvers")
+        except ReadPoolUnavailable as exc:
+            # The resolvers' own pool may still work (and words a real outage as 503 itself).
+            logger.warning("compiled read declined: %s", exc)
+            self.stats["declined: read pool unavailable"] += 1
             return None
+        except Exception as exc:
+            if is_unavailable(exc):
+                # The resolvers could not do better: answer 503 now, without a second wait.
+                logger.warning("database unavailable for a compiled read: %s", exc)
+                self.stats["unavailable"] += 1
+                return unavailable_response()
+            logger.exception("compiled statement failed; answering through the resolvers")
+            self.stats[f"failed: {type(exc).__name__}"] += 1
+            return None
+        self.stats["compiled"] += 1
         return Response(
             text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
         )
 
-    def _statement(self, body: bytes, principal: Principal) -> DriverStatement | None:
-        """The statement answering this request body, or None for the resolver path.
-
-        The same body from the same principal always gets the same answer from here: the
-        first lookup is by the raw bytes, before any parsing."""
-        if len(body) <= _BODY_CACHE_LIMIT:
-            key = self._bodies.get((body, principal), None)
-            if key is not None:
-                statement = self._plans.get(key, _MISSING)
-                if statement is not _MISSING:
-                    return statement  # type: ignore[no-any-return]
-        key, statement = self._parse_and_compile(body, principal)
-        if key is not None and len(body) <= _BODY_CACHE_LIMIT:
-            self._bodies.put((body, principal), key, weight=len(body))
-        return statement
-
-    def _parse_and_compile(
-        self, body: bytes, principal: Principal
+    def _compile(
+        self, request: dict[str, Any], prepared: Prepared, principal: Principal
     ) -> tuple[Any, DriverStatement | None]:
-        """The plan key and statement of this body; (None, None) for the resolver path."""
-        request = orjson.loads(body)
-        if not isinstance(request, dict) or not isinstance(request.get("query"), str):
-            return _DECLINED
-        variables = request.get("variables")
+        """The plan key and statement of this request; (key, None) for the resolver path."""
+        variables = request.get("variables") or {}
         operation_name = request.get("operationName")
-        if variables is None:
-            variables = {}
-        if not isinstance(variables, dict) or has_bad_text(variables):
+        if has_bad_text(variables):
+            self.stats["declined: text PostgreSQL cannot hold"] += 1
             return _DECLINED
-        extensions = request.get("extensions")
-        if extensions is not None and not isinstance(extensions, dict):
-            return _DECLINED
-        if operation_name is not None and not isinstance(operation_name, str):
-            return _DECLINED
-        document = self._document(request["query"])
-        if document is None:
+        document = prepared.document
+        assert document is not None
+        finder = BadTextFinder()
+        visit(document, finder)
+        if finder.found is not None:
+            self.stats["declined: text PostgreSQL cannot hold"] += 1
             return _DECLINED
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         chosen = [
@@ -165,9 +158,11 @@ class CompiledReads:
             if operation_name is None or (o.name is not None and o.name.value == operation_name)
         ]
         if len(chosen) != 1:
+            self.stats["declined: operation not found"] += 1
             return _DECLINED
         coerced = get_variable_values(self.schema, chosen[0].variable_definitions or (), variables)
         if isinstance(coerced, list):  # variable errors: the resolver path words them
+            self.stats["declined: variable errors"] += 1
             return _DECLINED
         # Building the statement costs far more than running it: keep it per document,
         # operation, variables and principal (SQLAlchemy then reuses its compiled form).
@@ -177,10 +172,10 @@ class CompiledReads:
             orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
             principal,
         )
-        statement = self._plans.get(key, _MISSING)
-        if statement is _MISSING:
+        plan = self._plans.get(key, _MISSING)
+        if plan is _MISSING:
             try:
-                statement = driver_statement(
+                plan = driver_statement(
                     compile_operation(
                         self.schema, document, operation_name, coerced.coerced, principal,
                         self.settings,
@@ -188,6 +183,9 @@ class CompiledReads:
                 )  # fmt: skip
             except NotCompilable as reason:
                 logger.debug("resolver path: %s", reason)
-                statement = None
-            self._plans.put(key, statement, weight=1 if statement is None else len(statement[0]))
-        return key, statement
+                plan = reason.category  # the decline is remembered too, by its reason
+            self._plans.put(key, plan, weight=len(plan[0]) if isinstance(plan, tuple) else 1)
+        if isinstance(plan, str):
+            self.stats[f"declined: {plan}"] += 1
+            return key, None
+        return key, plan

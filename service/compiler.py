@@ -47,7 +47,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    null,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -67,7 +66,12 @@ from service.settings import Settings
 
 
 class NotCompilable(Exception):
-    """This operation (or these arguments) go to the resolver path."""
+    """This operation (or these arguments) go to the resolver path; ``category`` names the
+    reason without the request's values (the fallbacks are counted by it)."""
+
+    def __init__(self, reason: str, category: str | None = None) -> None:
+        super().__init__(reason)
+        self.category = category or reason
 
 
 # --- JSON text in SQL ------------------------------------------------------------------------
@@ -256,7 +260,12 @@ def _object(
         if isinstance(mapped, Column):
             if arguments:
                 raise NotCompilable(f"{spec.name}.{name} arguments")
-            expr = null() if python_name in hidden else _on(row, mapped.expr)
+            if python_name in hidden:
+                # The policy hides it: JSON null, written as text (`to_json(NULL)` has no type
+                # PostgreSQL could resolve, and the field's type is of no use for a null).
+                parts.append("null")
+                continue
+            expr = _on(row, mapped.expr)
             if isinstance(_unwrap(field_def.type), GraphQLList):
                 parts.append(_json(expr))
             else:
@@ -630,7 +639,7 @@ def compile_operation(
             parts.append(builder(node, _arguments(node, query_type.fields[name], context), context))
     except DxlinkError as exc:
         # The resolvers report argument errors with their exact wording and paths.
-        raise NotCompilable(str(exc)) from exc
+        raise NotCompilable(str(exc), category="argument error") from exc
     if not parts:
         raise NotCompilable("empty operation")
     parts.append("}}")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Executable, Row, text
@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.settings import Settings
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -56,13 +58,22 @@ def create_engine(
     they wait for each other's locks and may build large indexes)."""
     if statement_timeout_ms is None:
         statement_timeout_ms = settings.db_statement_timeout_ms
+    # Migrations and seeds (no statement timeout) may wait on each other's locks: no command
+    # timeout either.
+    command_timeout = settings.db_command_timeout if statement_timeout_ms else None
     return create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
-        connect_args={"server_settings": server_settings(settings, statement_timeout_ms)},
+        connect_args={
+            "server_settings": server_settings(settings, statement_timeout_ms),
+            # Bounds on waiting for a server that does not answer (stopped, frozen, cut off):
+            # without them a request waits as long as its client does.
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": command_timeout,
+        },
     )
 
 
@@ -212,23 +223,48 @@ class RequestSession:
         return self._session
 
     async def all(self, statement: Executable) -> Sequence[Row[Any]]:
-        async with self._lock:
-            session = await self.orm()
-            result = await session.execute(statement)
-            return result.all()
+        async def run(session: AsyncSession) -> Sequence[Row[Any]]:
+            return (await session.execute(statement)).all()
+
+        return await self._run(run)
 
     async def scalar(self, statement: Executable) -> Any:
-        async with self._lock:
-            session = await self.orm()
+        async def run(session: AsyncSession) -> Any:
             return await session.scalar(statement)
+
+        return await self._run(run)
 
     async def driver_scalar(self, sql: str, args: Sequence[Any]) -> Any:
         """The first column of the first row of SQL already in the driver's dialect."""
-        async with self._lock:
-            session = await self.orm()
+
+        async def run(session: AsyncSession) -> Any:
             connection = await session.connection()
-            result = await connection.exec_driver_sql(sql, tuple(args))
-            return result.scalar()
+            return (await connection.exec_driver_sql(sql, tuple(args))).scalar()
+
+        return await self._run(run)
+
+    async def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` on the session, alone, and to its end even if the caller is cancelled.
+
+        graphql-core cancels the siblings of a field whose error nulls their parent. A
+        statement cancelled half-way leaves the session unusable (`PendingRollbackError` for
+        every later statement of the request), so the statement runs in a task of its own
+        that the caller only awaits; `finish` takes the same lock, so it waits for a statement
+        still running before it ends the transaction.
+        """
+
+        async def locked() -> T:
+            async with self._lock:
+                return await work(await self.orm())
+
+        task = asyncio.ensure_future(locked())
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Nobody awaits the task any more: collect its outcome so it is not logged as
+            # "never retrieved" (an error there belongs to a request already answered).
+            task.add_done_callback(_collect)
+            raise
 
     async def finish(self, *, commit: bool) -> None:
         """End the transaction, once; a failed commit raises (the caller reports it)."""
@@ -244,6 +280,11 @@ class RequestSession:
                     await session.rollback()
             finally:
                 await session.close()
+
+
+def _collect(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _text(value: int | None) -> str:
@@ -279,6 +320,10 @@ class ReadConnection(asyncpg.Connection):
             self.principal = None
             self.terminate()
             raise
+
+
+class ReadPoolUnavailable(RuntimeError):
+    """The read pool could not hand out a connection (connect failure, or all busy)."""
 
 
 class ReadPool:
@@ -323,6 +368,8 @@ class ReadPool:
                         self._dsn,
                         min_size=1,
                         max_size=self._settings.db_read_pool_size,
+                        timeout=self._settings.db_connect_timeout,
+                        command_timeout=self._settings.db_command_timeout,
                         connection_class=ReadConnection,
                         init=self._connection_opened,
                         reset=self._released,
@@ -343,9 +390,17 @@ class ReadPool:
         return self._pool
 
     async def read(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
-        pool = await self.pool()
-        async with pool.acquire(timeout=self._settings.db_pool_timeout) as connection:
+        """The body of a compiled statement; `ReadPoolUnavailable` when no connection could be
+        had (the resolvers' pool may still work), any other error from the statement itself."""
+        try:
+            pool = await self.pool()
+            connection = await pool.acquire(timeout=self._settings.db_pool_timeout)
+        except Exception as exc:
+            raise ReadPoolUnavailable(f"no read pool connection: {exc}") from exc
+        try:
             return await connection.read_as(principal, sql, args)  # type: ignore[no-any-return]
+        finally:
+            await pool.release(connection)
 
     async def close(self) -> None:
         async with self._opening:

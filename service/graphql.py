@@ -1,25 +1,22 @@
-"""The strawberry schema and its HTTP view: limits, caches, error masking, one transaction."""
+"""The strawberry schema and its HTTP view: bounded input, one document cache, error codes,
+database outages as 503, and one transaction per request."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import strawberry
-from graphql import GraphQLError
+from cross_web import HTTPException
+from graphql import GraphQLError, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from auth.authenticate import Authenticator
@@ -27,11 +24,26 @@ from auth.principal import PUBLIC
 from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Query
 from resolvers.context import Context
+from service.availability import (
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    is_unavailable,
+    unavailable_response,
+)
 from service.compiled_view import CompiledReads
 from service.database import Database, RequestSession
+from service.documents import Documents, coded
 from service.errors import DxlinkError
+from service.http_body import (
+    BadRequest,
+    bad_request_response,
+    decode_json,
+    error_response,
+    graphql_request,
+    loads,
+    read_body,
+)
 from service.input_guard import RejectNulCharacters
-from service.limits import max_list_nesting
 from service.logging import current_request_id
 from service.settings import Settings
 
@@ -39,73 +51,122 @@ logger = logging.getLogger("dxlink.graphql")
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
-    """Errors from resolvers that are not `DxlinkError` are bugs: mask them."""
+    """Errors from resolvers that are not `DxlinkError` are bugs (or outages): mask them.
+
+    So is an error graphql-core raises itself without a code (e.g. a null for a non-null
+    field): every error a client sees carries `extensions.code`."""
     original = error.original_error
-    return original is not None and not isinstance(original, DxlinkError | GraphQLError)
+    if original is None:
+        return not (error.extensions or {}).get("code") and not _variable_error(error)
+    return not isinstance(original, DxlinkError | GraphQLError)
+
+
+def _variable_error(error: GraphQLError) -> str | None:
+    """The variable a coercion error of graphql-core is about, if it is one."""
+    nodes = error.nodes or []
+    if nodes and isinstance(nodes[0], VariableDefinitionNode):
+        return nodes[0].variable.name.value
+    return None
 
 
 class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Internal server error.")
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out = []
+        for error in super()._process_errors(errors):
+            variable = _variable_error(error)
+            if variable is not None and not (error.extensions or {}).get("code"):
+                error = coded(error, "BAD_USER_INPUT", argument=variable)
+            out.append(error)
+        return out
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = current_request_id()
+        extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        message = f"Internal server error (request id {request_id})."
+        if is_unavailable(error.original_error):
+            unavailable = DatabaseUnavailable()
+            extensions = {**unavailable.extensions, "requestId": request_id}
+            message = unavailable.message
         return GraphQLError(
-            message=f"Internal server error (request id {request_id}).",
+            message=message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            extensions=extensions,
         )
 
 
+class PreparedDocuments(SchemaExtension):
+    """Parsing and validation through the shared `Documents` cache (the HTTP view prepares
+    each document off the event loop before strawberry runs; this finds it ready)."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query is not None:
+            prepared = self.documents.prepare_now(context.query)
+            if prepared.document is None:
+                raise prepared.errors[0]  # strawberry reports a parse error as the only one
+            context.graphql_document = prepared.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None:
+            prepared = self.documents.prepare_now(context.query)
+            context.pre_execution_errors = list(prepared.errors)
+        yield
+
+
 class DxlinkSchema(strawberry.Schema):
+    documents: Documents
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Errors a client caused are its answer, not our problem; log only the bugs, in full.
         for error in errors:
-            if _is_unexpected(error):
-                logger.error(
-                    "unexpected error at %s",
-                    ".".join(map(str, error.path or [])),
-                    exc_info=error.original_error,
-                )
+            if not _is_unexpected(error):
+                continue
+            path = ".".join(map(str, error.path or []))
+            if is_unavailable(error.original_error):
+                logger.warning("database unavailable at %s: %s", path, error.original_error)
+            else:
+                logger.error("unexpected error at %s", path, exc_info=error.original_error)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-        max_list_nesting(settings.max_list_nesting),
-    ]
+def build_schema(settings: Settings) -> DxlinkSchema:
+    holder: dict[str, Documents] = {}
     schema = DxlinkSchema(
         query=Query,
-        # Factories: strawberry builds fresh extensions per request; the parser and validation
-        # caches live at module level, shared by all requests.
-        # The limits' validation rules are made once: the validation cache is keyed by the rule
-        # classes, and limiter extensions built per request would make new ones every time.
+        # Factories: strawberry builds fresh extensions per request; the document cache is
+        # the schema's, shared by all requests and by the compiled path.
         extensions=[
-            lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
-            lambda: AddValidationRules(limits),
+            lambda: PreparedDocuments(holder["documents"]),
             RejectNulCharacters,
             MaskUnexpectedErrors,
         ],
     )
-    # The compiled path validates with the same rules (service/compiled_view.py).
-    schema.validation_rules = tuple(limits)  # type: ignore[attr-defined]
+    schema.documents = holder["documents"] = Documents(schema._schema, settings)
     return schema
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    """strawberry's ASGI view: authentication first, and the request's session ended in
-    exactly one place."""
+    """strawberry's ASGI view, with the checks that come before it: authentication, bounded
+    bodies and JSON, the document prepared off the event loop; then the compiled path or
+    strawberry; and the request's session ended in exactly one place."""
+
+    schema: DxlinkSchema
 
     def __init__(
         self,
-        schema: strawberry.Schema,
+        schema: DxlinkSchema,
         settings: Settings,
         database: Database | None,
         verifier: TokenVerifier,
@@ -124,26 +185,77 @@ class GraphQLApp(GraphQL[Context, None]):
         return self._authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response, receive = await self._respond(scope, receive)
+        except BadRequest as exc:
+            response = bad_request_response(exc)
+        if response is None:
             request = Request(scope, receive)
             try:
-                principal = await self.authenticator.principal(request.headers.get("authorization"))
-            except AuthenticationError as exc:
-                await _unauthenticated(exc.reason)(scope, receive, send)
-                return
-            scope.setdefault("state", {})["principal"] = principal
-            if (
-                request.method == "POST"
-                and "application/json" in request.headers.get("content-type", "")
-                and self._compiled_allowed(request)
-            ):
-                body = await request.body()
-                response = await self.compiled.respond(body, principal)
-                if response is not None:
-                    await response(scope, receive, send)
-                    return
-                receive = _replay(body)
-        await super().__call__(scope, receive, send)
+                response = await self.run(request)
+            except HTTPException as exc:
+                allow = {"Allow": "GET, POST"} if exc.status_code == 405 else None
+                response = error_response(
+                    exc.reason, status=exc.status_code, code="BAD_REQUEST", headers=allow
+                )
+        await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+        """A response decided before strawberry runs (refusals, the compiled path), or None
+        and the `receive` strawberry reads the request from."""
+        request = Request(scope, receive)
+        try:
+            principal = await self.authenticator.principal(request.headers.get("authorization"))
+        except AuthenticationError as exc:
+            return _unauthenticated(exc.reason), receive
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            logger.warning("database unavailable for the token's scope: %s", exc)
+            return unavailable_response(), receive
+        scope.setdefault("state", {})["principal"] = principal
+        settings = self.settings
+        body = b""
+        if request.method == "GET":
+            params = request.query_params
+            if params.get("variables"):
+                decode_json(params["variables"], settings.max_json_depth, "variables parameter")
+            payload: dict[str, Any] = {
+                "query": params.get("query"),
+                "operationName": params.get("operationName"),
+            }
+        elif request.method == "POST":
+            body = await read_body(request, settings.max_body_bytes)
+            receive = _replay(body)
+            if "application/json" not in request.headers.get("content-type", ""):
+                return None, receive  # strawberry words the unsupported content type
+            if self._compiled_allowed(request):
+                known = await self.compiled.respond_known(body, principal)
+                if known is not None:
+                    return known, receive
+            payload = graphql_request(decode_json(body, settings.max_json_depth))
+        else:
+            return None, receive  # strawberry answers 405
+        query = payload.get("query")
+        if not isinstance(query, str):
+            return None, receive  # strawberry answers GraphiQL, or 400 for a missing query
+        prepared = await self.schema.documents.prepare(query)
+        if not prepared.ok:
+            return None, receive  # strawberry reports the errors, from the same cache
+        operation_name = payload.get("operationName")
+        if prepared.operation(operation_name) is None:
+            raise BadRequest(
+                "The document holds several operations: name one with `operationName`."
+                if operation_name is None
+                else f"The document has no operation named {operation_name!r}.",
+                field="operationName",
+            )
+        if request.method == "POST" and self._compiled_allowed(request):
+            return await self.compiled.respond(body, payload, prepared, principal), receive
+        return None, receive
 
     def _compiled_allowed(self, request: Request) -> bool:
         if not self.settings.compiled_reads:
@@ -156,6 +268,12 @@ class GraphQLApp(GraphQL[Context, None]):
         if self._compiled is None:
             self._compiled = CompiledReads(self.schema, self.settings, self.database)
         return self._compiled
+
+    def decode_json(self, data: str | bytes) -> object:
+        return loads(data)  # bounded already (`_respond`)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         principal = getattr(request.state, "principal", PUBLIC)
@@ -172,31 +290,60 @@ class GraphQLApp(GraphQL[Context, None]):
         context: Context = kwargs["context"]
         try:
             result = await super().execute_operation(*args, **kwargs)
+        except asyncio.CancelledError:
+            await context.db.finish(commit=False)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the request itself is being cancelled (the client went away)
+            # A cancellation from inside the operation is a bug, not the client's doing.
+            logger.exception("a resolver was cancelled")
+            result = _masked_result("Internal server error")
         except BaseException:
             await context.db.finish(commit=False)
             raise
-        # Any error rolls the whole request back: a mutation never half-writes.
-        commit = not getattr(result, "errors", None)
-        try:
-            await context.db.finish(commit=commit)
-        except Exception:
-            # The commit itself failed (e.g. a serialization failure): nothing was written.
-            logger.exception("commit failed")
-            request_id = current_request_id()
-            return ExecutionResult(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"The change could not be saved; nothing was written "
-                        f"(request id {request_id}).",
-                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                    )
-                ],
-            )
+        else:
+            # Any error rolls the whole request back: a mutation never half-writes.
+            commit = not getattr(result, "errors", None)
+            try:
+                await context.db.finish(commit=commit)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    result = ExecutionResult(data=None, errors=[_unavailable_error()])
+                else:
+                    # The commit itself failed (e.g. a serialization failure): nothing was
+                    # written.
+                    logger.exception("commit failed")
+                    result = _masked_result("The change could not be saved; nothing was written")
+        if any(_code(e) == "SERVICE_UNAVAILABLE" for e in getattr(result, "errors", None) or []):
+            response = kwargs["sub_response"]
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return result
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+
+def _code(error: GraphQLError) -> str | None:
+    return (error.extensions or {}).get("code")
+
+
+def _masked_result(what: str) -> ExecutionResult:
+    request_id = current_request_id()
+    return ExecutionResult(
+        data=None,
+        errors=[
+            GraphQLError(
+                f"{what} (request id {request_id}).",
+                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            )
+        ],
+    )
+
+
+def _unavailable_error() -> GraphQLError:
+    unavailable = DatabaseUnavailable()
+    return GraphQLError(
+        unavailable.message,
+        extensions={**unavailable.extensions, "requestId": current_request_id()},
+    )
 
 
 def _replay(body: bytes) -> Receive:

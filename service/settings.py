@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # 47-66 ms at the same throughput (docs/PERFORMANCE.md).
     db_read_pool_size: int = Field(default=4, ge=1)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # Client-side bounds for a database that does not answer at all (stopped, frozen, cut
+    # off): the wait to connect, and to get any answer to a statement. The command timeout
+    # is longer than the statement timeout, so a live server's own timeout error comes first.
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_command_timeout: float = Field(default=20.0, gt=0)
     # Planner cost of a random page read for the API's connections: 1.1 suits SSDs (PostgreSQL's
     # default of 4 assumes spinning disks and picks sequential scans over index lookups).
     db_random_page_cost: float = Field(default=1.1, gt=0)
@@ -48,6 +53,17 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_list_nesting: int = Field(default=3, ge=1)
+    # Fields selected in all once fragments are expanded, and how often one response key may
+    # repeat in one selection set: both bound validation (service/limits.py).
+    max_fields: int = Field(default=500, ge=1)
+    max_field_repeats: int = Field(default=10, ge=1)
+    # Bounds checked before a document is parsed (service/documents.py) and on the HTTP body
+    # (service/http_body.py). The standard introspection query is about 300 tokens.
+    max_document_length: int = Field(default=32_768, ge=1)
+    max_document_tokens: int = Field(default=2_000, ge=1)
+    max_document_comments: int = Field(default=200, ge=0)
+    max_body_bytes: int = Field(default=1 << 20, ge=1)
+    max_json_depth: int = Field(default=32, ge=2)
 
     # Authentication (see auth/tokens.py). Asymmetric keys in production, HS256 in development.
     jwt_algorithms: str = "HS256"  # comma-separated, e.g. "RS256,ES256"

@@ -7,6 +7,7 @@ app's sessions joined to it by savepoints, so tests never see each other's write
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,14 +85,19 @@ GraphQL = Callable[..., Any]
 
 # Queries answered by both executors with identical bytes during this test session.
 executors_compared: list[str] = []
+# What the compiled path did with the suite's requests: compiled, or declined (by reason).
+compiled_outcomes: Counter[str] = Counter()
 
 
 @pytest.fixture
-def gql(client: httpx.AsyncClient, connection: AsyncConnection) -> GraphQL:
+def gql(client: httpx.AsyncClient, connection: AsyncConnection, app: Any) -> GraphQL:
     """POST a GraphQL document; return the decoded body (``data`` and ``errors``).
 
-    ``token=`` sends a bearer token; other keyword arguments are headers.
+    ``token=`` sends a bearer token; other keyword arguments are headers. A statement the
+    compiler built that then fails in PostgreSQL fails the test: the resolvers would answer
+    it correctly, which would hide the compiler's bug.
     """
+    stats = app.state.graphql.compiled.stats
 
     async def run(
         query: str,
@@ -102,10 +108,16 @@ def gql(client: httpx.AsyncClient, connection: AsyncConnection) -> GraphQL:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         payload = {"query": query, "variables": variables or {}}
+        before = Counter(stats)
         response = await client.post("/graphql", json=payload, headers=headers)
         # The request switched the shared test transaction to the API role; switch back so
         # the test's own statements (factories, checks) run as the owner again.
         await connection.execute(text("RESET ROLE"))
+        outcome = Counter(stats)
+        outcome.subtract(before)
+        compiled_outcomes.update(+outcome)
+        failed = [reason for reason in +outcome if reason.startswith("failed")]
+        assert not failed, f"the compiled statement failed in PostgreSQL ({failed}): {query!r}"
         assert response.status_code == 200, response.text
         if response.headers.get("x-dxlink-executor") == "compiled":
             # Differential check: the resolver path must answer with the very same bytes.
@@ -165,3 +177,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"compiled read path: {len(executors_compared)} responses ({distinct} distinct queries) "
         "byte-identical to the resolver path"
     )
+    declined = {k: n for k, n in compiled_outcomes.items() if k != "compiled"}
+    terminalreporter.write_line(
+        f"compiled read path: {compiled_outcomes['compiled']} requests compiled, "
+        f"{sum(declined.values())} answered by the resolvers:"
+    )
+    for reason, n in sorted(declined.items(), key=lambda item: (-item[1], item[0])):
+        terminalreporter.write_line(f"  {n:5d}  {reason}")

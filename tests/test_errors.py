@@ -48,7 +48,12 @@ async def test_query_depth_is_limited(gql: GraphQL) -> None:
     chain = "tier { municipality { " * 7
     deep = '{ municipality(code: "302015") { ' + chain + "code" + " } }" * 7 + " } }"
     error = error_of(await gql(deep))
-    assert "exceeds maximum operation depth" in error["message"]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "maxQueryDepth",
+        "maximum": 12,
+    }
+    assert "nests fields 15 deep; at most 12 levels" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -70,7 +75,12 @@ async def test_nested_lists_are_limited(gql: GraphQL, query: str) -> None:
 async def test_aliases_are_limited(gql: GraphQL) -> None:
     many = "{ " + " ".join(f"a{i}: tiers {{ level }}" for i in range(40)) + " }"
     error = error_of(await gql(many))
-    assert "aliases" in error["message"]
+    assert error["extensions"] == {
+        "code": "QUERY_TOO_COMPLEX",
+        "limit": "maxAliases",
+        "maximum": 30,
+    }
+    assert "uses 40 aliases" in error["message"]
 
 
 @pytest.mark.parametrize(

@@ -134,14 +134,18 @@ async def test_only_json_posts_take_the_compiled_path(client: httpx.AsyncClient)
     assert response.status_code == 400
 
 
-async def test_deeply_nested_variables_do_not_break_the_request(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_deeply_nested_variables_are_a_bad_request(client: httpx.AsyncClient) -> None:
     deep: dict = {}
     for _ in range(300):
         deep = {"x": deep}
     response = await _post(client, {"query": "{ tiers { level } }", "variables": {"deep": deep}})
-    assert response.status_code == 200
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST", "limit": "maxJsonDepth", "maximum": 32}
+    shallow: dict = {}
+    for _ in range(20):
+        shallow = {"x": shallow}
+    response = await _post(client, {"query": "{ tiers { level } }", "variables": {"v": shallow}})
     assert response.json()["data"]["tiers"][0] == {"level": 1}
 
 

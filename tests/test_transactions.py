@@ -18,8 +18,10 @@ async def test_a_failed_commit_is_a_clean_graphql_error(
         raise RuntimeError("could not serialize access due to concurrent update")
 
     monkeypatch.setattr(RequestSession, "finish", failing_finish)
-    body = await gql("{ tiers { level } }", **{"X-Request-ID": "req-7"})
-    # (The compiled path declines when it cannot commit; the resolvers then report it.)
+    # The resolvers' transaction (the compiled path on a read pool has none to commit).
+    body = await gql(
+        "{ tiers { level } }", **{"X-Request-ID": "req-7", "X-Dxlink-Executor": "resolvers"}
+    )
     error = error_of(body)
     assert body["data"] is None
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-7"}
