@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, health at /healthz and /readyz."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL's files below /graphql/ide/), health at
+/healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from auth.tokens import TokenVerifier
 from service import migrate
 from service.database import Database
 from service.graphql import GraphQLApp, build_schema
+from service.ide.page import asset_route
 from service.logging import RequestIdMiddleware
 from service.settings import Settings, get_settings
 
@@ -79,6 +81,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
     )

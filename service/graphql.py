@@ -30,6 +30,7 @@ from resolvers.context import Context
 from service.compiled_view import CompiledReads
 from service.database import Database, RequestSession
 from service.errors import DxlinkError
+from service.ide.page import graphiql_page
 from service.input_guard import RejectNulCharacters
 from service.limits import max_list_nesting
 from service.logging import current_request_id
@@ -116,6 +117,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.database = database  # type: ignore[assignment]
         self._authenticator: Authenticator | None = None
         self._compiled: CompiledReads | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads GraphiQL from a CDN; serve it with the platform's own copies.
+        return graphiql_page(request, self.graphql_ide_html)
 
     @property
     def authenticator(self) -> Authenticator:
