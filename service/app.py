@@ -1,4 +1,5 @@
-"""The ASGI application: GraphQL at /graphql, health at /healthz and /readyz."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL's files below /graphql/ide/), health at
+/healthz and /readyz."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from service import migrate
 from service.database import Database
 from service.graphql import GraphQLApp, build_schema
 from service.http_body import error_response
+from service.ide.page import asset_route
 from service.logging import RequestIdMiddleware
 from service.settings import Settings, get_settings
 
@@ -93,6 +95,7 @@ def create_app(
             Route("/readyz", readyz),
             # Every method reaches the view, which refuses the others with a JSON 405.
             Route("/graphql", graphql_app),
+            *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
         exception_handlers={Exception: server_error},

@@ -43,6 +43,7 @@ from service.http_body import (
     loads,
     read_body,
 )
+from service.ide.page import graphiql_page
 from service.input_guard import RejectNulCharacters
 from service.logging import current_request_id
 from service.settings import Settings
@@ -177,6 +178,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.database = database  # type: ignore[assignment]
         self._authenticator: Authenticator | None = None
         self._compiled: CompiledReads | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads GraphiQL from a CDN; serve it with the platform's own copies.
+        return graphiql_page(request, self.graphql_ide_html)
 
     @property
     def authenticator(self) -> Authenticator:

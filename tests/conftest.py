@@ -38,6 +38,14 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
+def ide_assets() -> None:
+    """GraphiQL's pinned files, as `./scripts/serve` installs them (quick when present)."""
+    from service.ide.assets import fetch
+
+    fetch()
+
+
+@pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
     return server_url(tmp_path_factory.mktemp("pg"))
 

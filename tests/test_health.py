@@ -65,7 +65,7 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
     assert len(made.headers["x-request-id"]) == 32
 
 
-async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient) -> None:
+async def test_graphiql_is_served_to_browsers(client: httpx.AsyncClient, ide_assets: None) -> None:
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
