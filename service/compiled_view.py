@@ -13,7 +13,7 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 import orjson
-from graphql import GraphQLSchema, OperationDefinitionNode, visit
+from graphql import GraphQLSchema, visit
 from graphql.execution.values import get_variable_values
 from starlette.responses import Response
 
@@ -21,7 +21,7 @@ from auth.principal import Principal
 from service.availability import is_unavailable, unavailable_response
 from service.compiler import DriverStatement, NotCompilable, compile_operation, driver_statement
 from service.database import Database, ReadPoolUnavailable
-from service.documents import Prepared
+from service.documents import Documents, Prepared
 from service.input_guard import BadTextFinder, has_bad_text
 from service.logging import current_request_id
 from service.settings import Settings
@@ -74,6 +74,7 @@ class CompiledReads:
 
     def __init__(self, schema: Any, settings: Settings, database: Database) -> None:
         self.schema: GraphQLSchema = schema._schema
+        self.documents: Documents = schema.documents
         self.settings = settings
         self.database = database
         # Built statements by document, operation, variables and principal, bounded by the
@@ -100,7 +101,7 @@ class CompiledReads:
     ) -> Response | None:
         """The compiled answer to a decoded request whose document is valid, or None."""
         try:
-            key, statement = self._compile(payload, prepared, principal)
+            key, statement = await self._plan(payload, prepared, principal)
         except Exception as exc:
             # Whatever the compiler cannot take goes to the resolvers, which answer it properly.
             logger.debug("resolver path: unexpected input", exc_info=True)
@@ -135,32 +136,26 @@ class CompiledReads:
             text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
         )
 
-    def _compile(
+    async def _plan(
         self, request: dict[str, Any], prepared: Prepared, principal: Principal
     ) -> tuple[Any, DriverStatement | None]:
         """The plan key and statement of this request; (key, None) for the resolver path."""
         variables = request.get("variables") or {}
         operation_name = request.get("operationName")
+        document = prepared.document
+        operation = prepared.operation(operation_name)
+        # Both checked by the view before it offers the request.
+        assert document is not None
+        assert operation is not None
         if has_bad_text(variables):
             self.stats["declined: text PostgreSQL cannot hold"] += 1
             return _DECLINED
-        document = prepared.document
-        assert document is not None
         finder = BadTextFinder()
         visit(document, finder)
         if finder.found is not None:
             self.stats["declined: text PostgreSQL cannot hold"] += 1
             return _DECLINED
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        chosen = [
-            o
-            for o in operations
-            if operation_name is None or (o.name is not None and o.name.value == operation_name)
-        ]
-        if len(chosen) != 1:
-            self.stats["declined: operation not found"] += 1
-            return _DECLINED
-        coerced = get_variable_values(self.schema, chosen[0].variable_definitions or (), variables)
+        coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):  # variable errors: the resolver path words them
             self.stats["declined: variable errors"] += 1
             return _DECLINED
@@ -174,18 +169,31 @@ class CompiledReads:
         )
         plan = self._plans.get(key, _MISSING)
         if plan is _MISSING:
-            try:
-                plan = driver_statement(
-                    compile_operation(
-                        self.schema, document, operation_name, coerced.coerced, principal,
-                        self.settings,
-                    )
-                )  # fmt: skip
-            except NotCompilable as reason:
-                logger.debug("resolver path: %s", reason)
-                plan = reason.category  # the decline is remembered too, by its reason
+            # Milliseconds of CPU for a large operation: on the documents' worker thread, like
+            # parsing, so that the event loop goes on serving other requests.
+            plan = await self.documents.in_worker(
+                self._build, document, operation_name, coerced.coerced, principal
+            )
             self._plans.put(key, plan, weight=len(plan[0]) if isinstance(plan, tuple) else 1)
         if isinstance(plan, str):
             self.stats[f"declined: {plan}"] += 1
             return key, None
         return key, plan
+
+    def _build(
+        self,
+        document: Any,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        principal: Principal,
+    ) -> DriverStatement | str:
+        """The statement, or the reason the compiler declines (any thread)."""
+        try:
+            return driver_statement(
+                compile_operation(
+                    self.schema, document, operation_name, variables, principal, self.settings
+                )
+            )
+        except NotCompilable as reason:
+            logger.debug("resolver path: %s", reason)
+            return reason.category  # the decline is remembered too, by its reason

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     ASTValidationRule,
@@ -41,6 +41,8 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from service import limits
 from service.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,11 @@ class Documents:
         prepared = await asyncio.shield(pending)
         self._keep(text, prepared)
         return prepared
+
+    async def in_worker(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` on the worker thread: CPU-bound work of a request (compiling
+        a new operation) that must not hold the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
 
     def prepare_now(self, text: str) -> Prepared:
         """The same, on the calling thread (strawberry's extension, if the entry was evicted)."""

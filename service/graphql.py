@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from auth.authenticate import Authenticator
@@ -49,6 +51,8 @@ from service.logging import current_request_id
 from service.settings import Settings
 
 logger = logging.getLogger("dxlink.graphql")
+# The request body `GraphQLApp._respond` decoded, for strawberry to take (one task per request).
+_decoded: ContextVar[dict[str, Any] | None] = ContextVar("dxlink_decoded_body", default=None)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -193,6 +197,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        _decoded.set(None)
         try:
             response, receive = await self._respond(scope, receive)
         except BadRequest as exc:
@@ -242,6 +247,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 if known is not None:
                     return known, receive
             payload = graphql_request(decode_json(body, settings.max_json_depth))
+            # Decoded once: strawberry takes it from here (`parse_http_body`).
+            _decoded.set(payload)
         else:
             return None, receive  # strawberry answers 405
         query = payload.get("query")
@@ -273,6 +280,17 @@ class GraphQLApp(GraphQL[Context, None]):
         if self._compiled is None:
             self._compiled = CompiledReads(self.schema, self.settings, self.database)
         return self._compiled
+
+    async def parse_http_body(self, request: Any) -> Any:
+        payload = _decoded.get()
+        if payload is None or self._get_stream_transport_from_headers(request.headers):
+            return await super().parse_http_body(request)
+        return GraphQLRequestData(
+            query=payload.get("query"),
+            variables=payload.get("variables"),
+            operation_name=payload.get("operationName"),
+            extensions=payload.get("extensions"),
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         return loads(data)  # bounded already (`_respond`)

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     max_document_length: int = Field(default=32_768, ge=1)
     max_document_tokens: int = Field(default=2_000, ge=1)
     max_document_comments: int = Field(default=200, ge=0)
-    max_body_bytes: int = Field(default=1 << 20, ge=1)
+    max_body_bytes: int = Field(default=256 << 10, ge=1)
     max_json_depth: int = Field(default=32, ge=2)
 
     # Authentication (see auth/tokens.py). Asymmetric keys in production, HS256 in development.

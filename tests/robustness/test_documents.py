@@ -32,7 +32,7 @@ def _fragment_bomb(levels: int) -> str:
 
 HOSTILE = [
     # (document, code, limit): the shapes of the issue, each refused before validation.
-    ("{ " + "__typename " * 95000 + "}", "DOCUMENT_TOO_LARGE", "maxDocumentLength"),
+    ("{ " + "__typename " * 20000 + "}", "DOCUMENT_TOO_LARGE", "maxDocumentLength"),
     ("{ " + "__typename " * 2500 + "}", "DOCUMENT_TOO_LARGE", "maxDocumentTokens"),
     ("{ __typename " + "@skip(if: false) " * 10000 + "}", "DOCUMENT_TOO_LARGE", None),
     (
