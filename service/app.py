@@ -91,6 +91,9 @@ def create_app(
             requestId=request_id,
         )
 
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error_response(f"No such path: {request.url.path}", status=404, code="NOT_FOUND")
+
     graphql_app = GraphQLApp(build_schema(settings), settings, database, TokenVerifier(settings))
     if database is not None:
         state["db"] = database
@@ -104,7 +107,7 @@ def create_app(
             *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: server_error},
+        exception_handlers={Exception: server_error, 404: not_found},
     )
     app.state.graphql = graphql_app
     app.add_middleware(RequestIdMiddleware)

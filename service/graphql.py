@@ -208,8 +208,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 response = await self.run(request)
             except HTTPException as exc:
                 allow = {"Allow": "GET, POST"} if exc.status_code == 405 else None
+                code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
                 response = error_response(
-                    exc.reason, status=exc.status_code, code="BAD_REQUEST", headers=allow
+                    exc.reason, status=exc.status_code, code=code, headers=allow
                 )
         await response(scope, receive, send)
 
@@ -342,6 +343,9 @@ class GraphQLApp(GraphQL[Context, None]):
             response.status_code = 503
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return result
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def _code(error: GraphQLError) -> str | None:

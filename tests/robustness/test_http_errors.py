@@ -105,11 +105,14 @@ async def test_other_content_types_and_methods_are_json_errors(client: httpx.Asy
     for method in ("PUT", "DELETE", "PATCH"):
         response = await client.request(method, "/graphql", json={"query": "{ tiers { level } }"})
         assert response.status_code == 405
-        assert _errors(response)[0]["extensions"]["code"] == "BAD_REQUEST"
+        assert _errors(response)[0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
         assert "GET" in response.headers["allow"]
     response = await client.get("/graphql", headers={"accept": "application/json"})
     assert response.status_code == 400
     assert _errors(response)[0]["extensions"]["code"] == "BAD_REQUEST"
+    response = await client.get("/no/such/path")
+    assert response.status_code == 404
+    assert _errors(response)[0]["extensions"]["code"] == "NOT_FOUND"
 
 
 @pytest.mark.parametrize(
