@@ -25,7 +25,14 @@ class Authenticator:
         # Scopes rarely change; a short cache of found scopes spares a query per request.
         self._scopes: dict[tuple[Role, str], tuple[float, dict[str, Any]]] = {}
 
-    async def principal(self, authorization: str | None) -> Principal:
+    async def principal(self, authorization: str | list[str] | None) -> Principal:
+        """The caller of a request whose Authorization header (or all its values) is given."""
+        if isinstance(authorization, list):
+            # A client or proxy that sends two may mean either: choosing one is a guess, and a
+            # guess that differs from a proxy's is a way past it (RFC 9110 allows one value).
+            if len(authorization) > 1:
+                raise AuthenticationError("more than one Authorization header")
+            authorization = authorization[0] if authorization else None
         if not authorization:
             return PUBLIC
         scheme, _, token = authorization.partition(" ")

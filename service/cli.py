@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -121,6 +122,10 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from auth.principal import SCOPE_CLAIMS, Role
     from auth.tokens import ConfigurationError, mint_token
 
+    def refuse(message: str) -> int:
+        print(f"dxlink token: {message}", file=sys.stderr)
+        return 2
+
     role = Role(args.role)
     scope = {
         claim: value
@@ -133,8 +138,20 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     }
     needed = SCOPE_CLAIMS.get(role)
     if needed is not None and needed not in scope:
-        print(f"dxlink token: role {role.value} needs --{needed}", file=sys.stderr)
-        return 2
+        return refuse(f"role {role.value} needs --{needed}")
+    # A scope the role ignores would suggest a limit the token does not have.
+    extra = sorted(scope.keys() - {needed})
+    if extra:
+        owner = next(r.value for r, c in SCOPE_CLAIMS.items() if c == extra[0])
+        return refuse(f"--{extra[0]} is for role {owner}, not {role.value}")
+    maximum = settings.jwt_max_lifetime_seconds
+    if not 1 <= args.ttl <= maximum:
+        return refuse(
+            f"--ttl {args.ttl} is outside 1 to {maximum} s, the maximum token lifetime "
+            "(DXLINK_JWT_MAX_LIFETIME_SECONDS)"
+        )
+    if needed is not None and (problem := scope_shape_problem(needed, scope[needed])):
+        return refuse(problem)
     try:
         token = mint_token(
             settings,
@@ -143,12 +160,90 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             ttl_seconds=args.ttl,
             scope=scope,
         )
-    except ConfigurationError as exc:
-        print(f"dxlink token: {exc}", file=sys.stderr)
-        return 2
+    except (ConfigurationError, ValueError) as exc:
+        return refuse(str(exc))
+    if needed is not None:
+        url = resolve_database_url(settings)
+        problem = asyncio.run(scope_problem(url, settings, needed, scope[needed]))
+        if problem is not None:
+            return refuse(problem)
     print(f"# development token for role {role.value}, valid {args.ttl} s", file=sys.stderr)
     print(token)
     return 0
+
+
+def scope_shape_problem(claim: str, value: str) -> str | None:
+    """Why ``value`` cannot be a scope of kind ``claim`` whatever the database holds, or None."""
+    from auth.claims import is_expert_id
+    from service.geography.codes import check_digit, is_valid_code
+
+    if claim == "municipality" and not is_valid_code(value):
+        if not re.fullmatch(r"[0-9]{6}", value):
+            return f"--municipality {value!r} is not a 6-digit local government code"
+        return (
+            f"--municipality {value} fails the check digit of local government codes "
+            f"(a code starting {value[:5]} ends in {check_digit(value[:5])})"
+        )
+    if claim == "expert" and not is_expert_id(value):
+        return f"--expert {value!r} is not an expert id (a positive integer)"
+    return None
+
+
+async def scope_problem(url: str, settings: Settings, claim: str, value: str) -> str | None:
+    """Why ``value`` names no existing scope of kind ``claim`` (a sentence), or None.
+
+    Read on the owner login the other commands use, not through the API's principal lookup.
+    """
+    from sqlalchemy import select, text
+
+    from service.database import create_engine
+    from service.models import Expert, Municipality, Region
+
+    engine = create_engine(url, settings, statement_timeout_ms=0)
+    try:
+        async with engine.begin() as connection:
+            # An administrator's view, should row-level security hold the owner too (FORCE):
+            # the setting lasts this transaction only.
+            await connection.execute(
+                text("SELECT set_config('dxlink.role', 'prefecture_admin', true)")
+            )
+            if claim == "municipality":
+                rows = (
+                    await connection.execute(
+                        select(Municipality.code, Municipality.name).order_by(Municipality.code)
+                    )
+                ).all()
+                if any(row.code == value for row in rows):
+                    return None
+                known = ", ".join(f"{row.code} {row.name}" for row in rows)
+                return f"there is no municipality {value}; " + (
+                    f"the database has: {known}" if rows else "the database has none (dxlink seed)"
+                )
+            if claim == "expert":
+                rows = (
+                    await connection.execute(select(Expert.id, Expert.name).order_by(Expert.id))
+                ).all()
+                if any(row.id == int(value) for row in rows):
+                    return None
+                if not rows:
+                    return f"there is no expert {value}; the database has no experts"
+                known = ", ".join(f"{row.id} {row.name}" for row in rows[:_LISTED])
+                more = f" and {len(rows) - _LISTED} more" if len(rows) > _LISTED else ""
+                return f"there is no expert {value}; the experts are: {known}{more}"
+            rows = (
+                await connection.execute(select(Region.short_name, Region.name).order_by(Region.id))
+            ).all()
+            if any(value in (row.short_name, row.name) for row in rows):
+                return None
+            known = ", ".join(f"{row.short_name} ({row.name})" for row in rows)
+            return f"there is no regional office {value!r}; " + (
+                f"they are: {known}" if rows else "the database has none (dxlink seed)"
+            )
+    finally:
+        await engine.dispose()
+
+
+_LISTED = 20  # experts named in a refusal; the rest are counted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,7 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="migrate, then load the reference data (idempotent)")
     seed.set_defaults(func=cmd_seed)
 
-    token = sub.add_parser("token", help="mint a development token (HS256 set-ups only)")
+    token = sub.add_parser(
+        "token",
+        help="mint a development token (HS256 set-ups only) for a scope that exists",
+    )
     token.add_argument(
         "--role",
         required=True,
@@ -182,7 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expert", help="expert id (expert)")
     token.add_argument("--region", help="region name, e.g. 海草 (regional_office)")
     token.add_argument("--subject", help="the token's sub (default dev-<role>)")
-    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.add_argument(
+        "--ttl",
+        type=int,
+        default=3600,
+        help="lifetime in seconds (default 3600, at most DXLINK_JWT_MAX_LIFETIME_SECONDS)",
+    )
     token.set_defaults(func=cmd_token)
 
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
@@ -192,12 +295,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from auth.tokens import ConfigurationError
     from service.logging import configure_logging
 
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
-    return int(args.func(args, settings))
+    try:
+        return int(args.func(args, settings))
+    except ConfigurationError as exc:
+        # Settings that cannot work (e.g. a short DXLINK_JWT_SECRET) stop a command at its start
+        # with the sentence naming the setting, not with a traceback.
+        print(f"dxlink: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

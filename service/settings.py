@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = "dxlink"
     jwt_audience: str = "dxlink-api"
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Longest accepted token lifetime (exp - iat). Tokens cannot be revoked short of rotating the
+    # key, so this bounds how long a leaked one works. Identity providers issue access tokens of
+    # minutes to an hour; a day never refuses theirs and covers a working day of dev tokens.
+    jwt_max_lifetime_seconds: int = Field(default=86_400, ge=60, le=30 * 86_400)
+    # Tokens are a few hundred bytes to a few KiB (with group claims); 8 KiB is also the header
+    # buffer of common proxies. Longer ones are refused before they are decoded.
+    jwt_max_token_bytes: int = Field(default=8_192, ge=1_024, le=65_536)
 
     # The compiled read path (service/compiler.py); off sends every operation to the resolvers.
     compiled_reads: bool = True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import stat
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,16 +18,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwt
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
+from auth.authenticate import Authenticator
 from auth.principal import Role
-from auth.tokens import ConfigurationError, mint_token
+from auth.tokens import (
+    AuthenticationError,
+    ConfigurationError,
+    TokenVerifier,
+    dev_secret,
+    mint_token,
+)
 from service.app import create_app
 from service.cli import main as cli_main
-from service.database import Database
-from service.settings import Settings
+from service.settings import Settings, get_settings
+from tests.auth.bearer import SECRET, VIEWER, ask, assert_refused, b64, claims, unsigned
 
-VIEWER = "{ viewer { role subject municipality { code } expert { id } region { name } } }"
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -44,65 +52,6 @@ def pem_public(key: Any) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-
-
-def claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    base = {
-        "sub": "user-1",
-        "role": "prefecture_admin",
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "exp": now + 600,
-    }
-    base.update(overrides)
-    return {k: v for k, v in base.items() if v is not None}
-
-
-ClientFor = Callable[[Settings], Any]
-
-
-@pytest.fixture
-def client_for(
-    connection: AsyncConnection, engine: AsyncEngine
-) -> Callable[[Settings], AsyncIterator[httpx.AsyncClient]]:
-    """An API client on the test transaction, for an app built with other settings."""
-
-    def make(settings: Settings) -> httpx.AsyncClient:
-        sessionmaker = async_sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        app = create_app(settings, database=Database(engine, sessionmaker))
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
-
-    return make  # type: ignore[return-value]
-
-
-async def ask(client: httpx.AsyncClient, token: str | None) -> httpx.Response:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    return await client.post("/graphql", json={"query": VIEWER}, headers=headers)
-
-
-def assert_refused(response: httpx.Response, reason: str) -> None:
-    assert response.status_code == 401, response.text
-    assert response.headers["www-authenticate"].startswith("Bearer")
-    body = response.json()
-    assert body["data"] is None
-    (error,) = body["errors"]
-    assert error["extensions"]["code"] == "UNAUTHENTICATED"
-    assert reason in error["extensions"]["reason"], error
-    assert reason in error["message"]
-
-
-def unsigned(payload: dict[str, Any]) -> str:
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
-
-
-SECRET = "test-secret-of-at-least-32-bytes-length"
 
 
 async def test_no_token_is_public(client: httpx.AsyncClient) -> None:
@@ -267,32 +216,6 @@ def test_dev_tokens_are_refused_for_asymmetric_setups(settings: Settings) -> Non
         mint_token(rs_settings(settings), role=Role.prefecture_admin, subject="x")
 
 
-def test_token_command_prints_the_token_last(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, settings: Settings
-) -> None:
-    monkeypatch.setenv("DXLINK_JWT_SECRET", SECRET)
-    monkeypatch.setenv("DXLINK_JWT_ALGORITHMS", "HS256")
-    from service.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        code = cli_main(["token", "--role", "expert", "--expert", "7", "--ttl", "60"])
-        out = capsys.readouterr().out.strip().splitlines()
-        assert code == 0
-        decoded = jwt.decode(out[-1], SECRET, audience=settings.jwt_audience)
-        assert decoded["role"] == "expert"
-        assert decoded["expert"] == "7"
-        assert decoded["exp"] - decoded["iat"] == 60
-
-        monkeypatch.setenv("DXLINK_JWT_ALGORITHMS", "RS256")
-        monkeypatch.setenv("DXLINK_JWT_PUBLIC_KEY", pem_public(RSA_KEY))
-        get_settings.cache_clear()
-        assert cli_main(["token", "--role", "prefecture_admin"]) == 2
-        assert "asymmetric" in capsys.readouterr().err
-    finally:
-        get_settings.cache_clear()
-
-
 async def test_jwks_from_a_url(client_for: Any, settings: Settings) -> None:
     """Keys fetched at start-up from an https/http JWK Set URL (here a loopback server)."""
     public = RSA_KEY.public_key().public_numbers()
@@ -335,3 +258,246 @@ async def test_jwks_from_a_url(client_for: Any, settings: Settings) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _segment(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("make_token", "reason"),
+    [
+        (lambda s: jwt.encode(claims(s), SECRET, headers={"kid": ["k1"]}), "kid header must be"),
+        (lambda s: jwt.encode(claims(s), SECRET, headers={"kid": 7}), "kid header must be"),
+        (
+            lambda s: f"{_segment({'alg': ['HS256']})}.{_segment(claims(s))}.c2ln",
+            "the alg header must be a string",
+        ),
+        (
+            lambda s: jwt.encode(claims(s), SECRET, headers={"crit": ["exp"], "exp": 1}),
+            "the crit header is not accepted",
+        ),
+        (lambda s: f"{_segment([1])}.{_segment(claims(s))}.c2ln", "malformed token"),
+        (lambda s: f"{_segment('a string')}.e30.c2ln", "malformed token"),
+        (lambda s: f"{b64(b'[' * 1500 + b']' * 1500)}.e30.c2ln", "malformed token"),  # deep
+        (lambda s: f"{'W' * 2000}.e30.c2ln", "malformed token"),
+        (lambda s: "a b.c.d", "malformed token"),
+        (lambda s: "a.b.c.d", "malformed token"),
+        (lambda s: "a+/.b.c", "malformed token"),
+    ],
+)
+async def test_header_oddities_are_refused(
+    client: httpx.AsyncClient, settings: Settings, make_token: Any, reason: str
+) -> None:
+    assert_refused(await ask(client, make_token(settings)), reason)
+
+
+async def test_a_hostile_algorithm_name_is_not_echoed_at_length(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    token = f"{_segment({'alg': 'X' * 5000})}.{_segment(claims(settings))}.c2ln"
+    response = await ask(client, token)
+    assert_refused(response, "is not accepted")
+    assert len(response.json()["errors"][0]["extensions"]["reason"]) < 80
+
+
+async def test_tokens_longer_than_the_cap_are_refused_before_decoding(
+    client: httpx.AsyncClient, client_for: Any, settings: Settings
+) -> None:
+    cap = settings.jwt_max_token_bytes
+    assert cap == 8192  # the documented default
+    # A real token with a claim that pads it to just under the cap is still accepted...
+    padding = "x" * (cap * 3 // 4 - 400)
+    token = jwt.encode(claims(settings, padding=padding), SECRET)
+    assert len(token) <= cap
+    assert (await ask(client, token)).status_code == 200
+    # ...and one byte past the cap is refused, whatever it holds.
+    assert_refused(await ask(client, token + "x" * (cap + 1 - len(token))), "longer than 8192")
+    smaller = settings.model_copy(update={"jwt_max_token_bytes": 2048})
+    async with client_for(smaller) as other:
+        assert_refused(await ask(other, token), "token is longer than 2048 bytes")
+
+
+async def test_two_authorization_headers_are_refused(
+    connection: AsyncConnection, settings: Settings
+) -> None:
+    """The header's values as a list (Headers.getlist): two are refused, not one of them picked."""
+    authenticator = Authenticator(TokenVerifier(settings), async_sessionmaker(bind=connection))
+    admin = f"Bearer {jwt.encode(claims(settings), SECRET)}"
+    with pytest.raises(AuthenticationError, match="more than one Authorization header"):
+        await authenticator.principal([admin, admin])
+    assert (await authenticator.principal([admin])).role is Role.prefecture_admin
+    assert (await authenticator.principal([])).role is Role.public
+    assert (await authenticator.principal(admin)).role is Role.prefecture_admin
+
+
+@pytest.mark.parametrize(
+    ("algorithms", "secret", "needed"),
+    [
+        ("HS256", "x", 32),  # the issue's example
+        ("HS256", "", 32),
+        ("HS256", "a" * 31, 32),
+        ("HS256", "秘" * 10, 32),  # 30 bytes: bytes count, not characters
+        ("HS384", SECRET, 48),  # 39 bytes
+        ("HS256,HS512", "a" * 63, 64),  # the strongest accepted algorithm decides
+        ("RS256,HS256", "short", 32),
+    ],
+)
+def test_a_short_secret_stops_the_app_at_start(
+    settings: Settings, algorithms: str, secret: str, needed: int
+) -> None:
+    weak = settings.model_copy(
+        update={
+            "jwt_algorithms": algorithms,
+            "jwt_secret": SecretStr(secret),
+            "jwt_public_key": pem_public(RSA_KEY),
+        }
+    )
+    with pytest.raises(ConfigurationError, match=f"DXLINK_JWT_SECRET .* at least {needed}"):
+        create_app(weak, database_url="postgresql://127.0.0.1:1/never-connected")
+
+
+@pytest.mark.parametrize("secret", ["a" * 32, "秘" * 11])
+def test_a_secret_of_32_bytes_is_enough_for_hs256(settings: Settings, secret: str) -> None:
+    enough = settings.model_copy(update={"jwt_secret": SecretStr(secret)})
+    token = mint_token(enough, role=Role.prefecture_admin, subject="a")
+    assert TokenVerifier(enough).verify(token)["sub"] == "a"
+
+
+@pytest.mark.parametrize("content", ["", "\n", "short-secret"])
+def test_a_short_stored_secret_stops_the_app_at_start(
+    settings: Settings, tmp_path: Path, content: str
+) -> None:
+    (tmp_path / "jwt-secret").write_text(content)
+    stored = settings.model_copy(update={"jwt_secret": None, "data_dir": tmp_path})
+    with pytest.raises(ConfigurationError, match="delete the file") as refused:
+        create_app(stored, database_url="postgresql://127.0.0.1:1/never-connected")
+    assert str(tmp_path / "jwt-secret") in str(refused.value)
+
+
+def test_the_stored_secret_is_made_once_long_and_private(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Processes starting together (serve, token) all read the one complete secret."""
+    stored = settings.model_copy(
+        update={"jwt_secret": None, "data_dir": tmp_path / "data", "jwt_algorithms": "HS512"}
+    )
+    barrier = threading.Barrier(12)
+
+    def read() -> str:
+        barrier.wait()
+        return dev_secret(stored)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        secrets = set(pool.map(lambda _: read(), range(12)))
+    (secret,) = secrets
+    assert len(secret.encode()) >= 64  # enough for HS512
+    path = tmp_path / "data" / "jwt-secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["jwt-secret"]  # no temporary left
+
+
+def test_serve_with_a_short_secret_stops_with_a_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("DXLINK_JWT_SECRET", "x")
+    monkeypatch.setenv("DXLINK_JWT_ALGORITHMS", "HS256")
+    monkeypatch.setenv("DXLINK_AUTO_MIGRATE", "false")
+    monkeypatch.setenv("DXLINK_AUTO_SEED", "false")
+    get_settings.cache_clear()
+    try:
+        # An address nothing can bind: should the secret pass, uvicorn fails instead of serving.
+        assert cli_main(["serve", "--host", "0.0.0.256"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "dxlink: DXLINK_JWT_SECRET is 1 byte long; HS256 needs at least 32" in err
+    assert "Traceback" not in err
+
+
+def _rsa_jwk(key: Any, kid: str) -> dict[str, str]:
+    numbers = key.public_key().public_numbers()
+
+    def number(n: int) -> str:
+        return b64(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+    return {
+        "kty": "RSA",
+        "kid": kid,
+        "alg": "RS256",
+        "n": number(numbers.n),
+        "e": number(numbers.e),
+    }
+
+
+def test_weak_rsa_keys_stop_the_app_at_start(settings: Settings, tmp_path: Path) -> None:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ConfigurationError, match="DXLINK_JWT_PUBLIC_KEY: the RSA key has 1024"):
+        TokenVerifier(rs_settings(settings, jwt_public_key=pem_public(weak)))
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [_rsa_jwk(RSA_KEY, "strong"), _rsa_jwk(weak, "weak")]}))
+    with pytest.raises(ConfigurationError, match="DXLINK_JWT_JWKS: the RSA key 'weak' has 1024"):
+        TokenVerifier(rs_settings(settings, jwt_public_key=None, jwt_jwks=str(path)))
+
+
+async def test_a_jwk_set_cannot_add_hmac_keys(
+    client_for: Any, settings: Settings, tmp_path: Path
+) -> None:
+    """Only DXLINK_JWT_SECRET signs HS* tokens: an `oct` key in the JWK Set is never used."""
+    weak = b"weak"
+    path = tmp_path / "jwks.json"
+    oct_key = {
+        "kty": "oct",
+        "kid": "w",
+        "alg": "HS256",
+        "k": base64.urlsafe_b64encode(weak).decode(),
+    }
+    path.write_text(json.dumps({"keys": [oct_key, _rsa_jwk(RSA_KEY, "r")]}))
+    mixed = rs_settings(
+        settings,
+        jwt_algorithms="RS256,HS256",
+        jwt_secret=SecretStr(SECRET),
+        jwt_public_key=None,
+        jwt_jwks=str(path),
+    )
+    forged = jwt.encode(claims(mixed), weak, algorithm="HS256", headers={"kid": "w"})
+    async with client_for(mixed) as client:
+        assert_refused(await ask(client, forged), "signature verification failed")
+        genuine = jwt.encode(claims(mixed), SECRET, algorithm="HS256")
+        assert (await ask(client, genuine)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"jwt_public_key": "/nonexistent/key.pem"}, "DXLINK_JWT_PUBLIC_KEY: cannot read"),
+        ({"jwt_public_key": None, "jwt_jwks": "/nonexistent/jwks.json"}, "DXLINK_JWT_JWKS"),
+        ({"jwt_public_key": None, "jwt_jwks": "http://127.0.0.1:1/jwks"}, "DXLINK_JWT_JWKS"),
+        ({"jwt_public_key": None, "jwt_jwks": '{"keys": 1}'}, "DXLINK_JWT_JWKS: the JWK Set"),
+        ({"jwt_algorithms": "RS256,HS999"}, "DXLINK_JWT_ALGORITHMS: unsupported"),
+    ],
+)
+def test_unusable_key_settings_stop_the_app_with_the_setting_named(
+    settings: Settings, overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        TokenVerifier(rs_settings(settings, **overrides))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ttl_seconds": 86_401}, "outside 1 to 86400 s"),
+        ({"ttl_seconds": 0}, "outside 1 to 86400 s"),
+        ({"subject": "a\nb"}, "would refuse this token: claim sub contains control"),
+        ({"scope": {"region": ["日高"]}}, "would refuse this token: claim region"),
+    ],
+)
+def test_mint_token_refuses_what_the_service_would_refuse(
+    settings: Settings, options: dict[str, Any], message: str
+) -> None:
+    role = Role.regional_office if "scope" in options else Role.prefecture_admin
+    arguments: dict[str, Any] = {"role": role, "subject": "a", **options}
+    with pytest.raises(ValueError, match=message):
+        mint_token(settings, **arguments)
