@@ -219,7 +219,7 @@ class GraphQLApp(GraphQL[Context, None]):
         and the `receive` strawberry reads the request from."""
         request = Request(scope, receive)
         try:
-            principal = await self.authenticator.principal(request.headers.get("authorization"))
+            principal = await self.authenticator.principal(request.headers.getlist("authorization"))
         except AuthenticationError as exc:
             return _unauthenticated(exc.reason), receive
         except Exception as exc:

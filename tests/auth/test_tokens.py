@@ -501,3 +501,19 @@ def test_mint_token_refuses_what_the_service_would_refuse(
     arguments: dict[str, Any] = {"role": role, "subject": "a", **options}
     with pytest.raises(ValueError, match=message):
         mint_token(settings, **arguments)
+
+
+async def test_two_authorization_headers_over_http_are_a_401(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    admin = f"Bearer {jwt.encode(claims(settings), SECRET)}"
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers=[("authorization", admin), ("authorization", admin)],
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "UNAUTHENTICATED",
+        "reason": "more than one Authorization header",
+    }
