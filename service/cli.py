@@ -192,12 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from service.embedded import detaching
     from service.logging import configure_logging
+    from service.shutdown import termination_signals
 
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
-    return int(args.func(args, settings))
+    # serve, migrate and seed may start the embedded PostgreSQL; however the command ends (done,
+    # failed, SIGTERM from a process manager, Ctrl+C), this process detaches from it, and the
+    # server stops unless another process still uses it.
+    with termination_signals(), detaching():
+        return int(args.func(args, settings))
 
 
 if __name__ == "__main__":
