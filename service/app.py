@@ -31,6 +31,7 @@ def create_app(
     *,
     database_url: str | None = None,
     database: Database | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> Starlette:
     """The app on ``database`` (tests) or on an engine for ``database_url`` made at startup."""
     settings = settings or get_settings()
@@ -94,7 +95,8 @@ def create_app(
     async def not_found(request: Request, exc: Exception) -> Response:
         return error_response(f"No such path: {request.url.path}", status=404, code="NOT_FOUND")
 
-    graphql_app = GraphQLApp(build_schema(settings), settings, database, TokenVerifier(settings))
+    verifier = verifier or TokenVerifier(settings)
+    graphql_app = GraphQLApp(build_schema(settings), settings, database, verifier)
     if database is not None:
         state["db"] = database
     app = Starlette(

@@ -54,8 +54,11 @@ async def prepare_database(url: str, settings: Settings, *, migrate_: bool, seed
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from auth.tokens import TokenVerifier
     from service.app import create_app
 
+    # Key settings that cannot work stop the command before the database starts.
+    verifier = TokenVerifier(settings)
     url = resolve_database_url(settings)
     asyncio.run(
         prepare_database(url, settings, migrate_=settings.auto_migrate, seed=settings.auto_seed)
@@ -64,7 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     logger.info("GraphQL API at http://%s:%d/graphql", host, port)
     uvicorn.run(
-        create_app(settings, database_url=url),
+        create_app(settings, database_url=url, verifier=verifier),
         host=host,
         port=port,
         log_config=None,
@@ -296,18 +299,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from auth.tokens import ConfigurationError
+    from service.embedded import detaching
     from service.logging import configure_logging
+    from service.shutdown import termination_signals
 
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)
-    try:
-        return int(args.func(args, settings))
-    except ConfigurationError as exc:
-        # Settings that cannot work (e.g. a short DXLINK_JWT_SECRET) stop a command at its start
-        # with the sentence naming the setting, not with a traceback.
-        print(f"dxlink: {exc}", file=sys.stderr)
-        return 2
+    # serve, migrate and seed may start the embedded PostgreSQL; however the command ends (done,
+    # failed, SIGTERM from a process manager, Ctrl+C), this process detaches from it, and the
+    # server stops unless another process still uses it.
+    with termination_signals(), detaching():
+        try:
+            return int(args.func(args, settings))
+        except ConfigurationError as exc:
+            # Settings that cannot work (e.g. a short DXLINK_JWT_SECRET) stop a command at its
+            # start with the sentence naming the setting, not with a traceback.
+            print(f"dxlink: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":
