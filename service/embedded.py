@@ -84,6 +84,14 @@ def detaching() -> Iterator[None]:
                 _attached.pop(pgdata).cleanup()
 
 
+def detach(data_dir: Path) -> None:
+    """Detach now from the server in ``data_dir`` (it stops unless others are attached)."""
+    with shutdown.held():
+        server = _attached.pop(data_dir.resolve() / "pgdata", None)
+        if server is not None:
+            server.cleanup()
+
+
 def _forget_dead_processes(pgdata: Path) -> None:
     """Drop processes that died without detaching (kill -9) from pgserver's list of users.
 

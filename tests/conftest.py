@@ -7,9 +7,12 @@ app's sessions joined to it by savepoints, so tests never see each other's write
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,7 +25,7 @@ from service import migrate
 from service.app import create_app
 from service.database import Database, create_engine
 from service.settings import Settings
-from tests.database import scratch_database, server_url
+from tests.database import scratch_database, server_url, stop_embedded
 
 
 @pytest.fixture(scope="session")
@@ -46,8 +49,15 @@ def ide_assets() -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return server_url(tmp_path_factory.mktemp("pg"))
+def pg_server() -> Iterator[str]:
+    # Not under pytest's temp root: another pytest session on the machine deletes all but its
+    # three newest folders there and makes the root private again, under a running server.
+    folder = Path(tempfile.mkdtemp(prefix="dxlink-test-pg-"))
+    try:
+        yield server_url(folder)
+    finally:
+        stop_embedded(folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from service.embedded import start_embedded
+from service.embedded import detach, start_embedded
 
 
 def server_url(tmp_dir: Path) -> str:
@@ -20,6 +20,12 @@ def server_url(tmp_dir: Path) -> str:
     if external:
         return external
     return start_embedded(tmp_dir, database="postgres")
+
+
+def stop_embedded(tmp_dir: Path) -> None:
+    """Stop the suite's embedded server in ``tmp_dir`` now (pgserver would at exit)."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        detach(tmp_dir)
 
 
 def _libpq(url: str) -> str:
