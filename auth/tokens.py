@@ -22,7 +22,7 @@ from jose.backends.base import Key
 from jose.exceptions import JWKError, JWTClaimsError
 
 from auth.principal import SCOPE_CLAIMS, Role
-from service.settings import Settings
+from service.settings import Settings, writable_data_dir
 
 HMAC_ALGORITHMS = {"HS256", "HS384", "HS512"}
 ASYMMETRIC_ALGORITHMS = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
@@ -75,7 +75,7 @@ def dev_secret(settings: Settings) -> str:
     """The HMAC secret: DXLINK_JWT_SECRET, or a random one kept in the data directory."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
-    path = settings.data_dir / "jwt-secret"
+    path = writable_data_dir(settings) / "jwt-secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from service.settings import REPO_ROOT, Settings, get_settings
+from service.settings import REPO_ROOT, Settings, get_settings, writable_data_dir
 
 logger = logging.getLogger("dxlink")
 SCHEMA_FILE = REPO_ROOT / "schema" / "schema.graphql"
@@ -22,7 +22,7 @@ def resolve_database_url(settings: Settings) -> str:
     from service.embedded import start_embedded
 
     started = time.perf_counter()
-    url = start_embedded(settings.data_dir)
+    url = start_embedded(writable_data_dir(settings))
     logger.info(
         "embedded PostgreSQL ready in %.1fs (data in %s)",
         time.perf_counter() - started,

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,12 +31,21 @@ class SettingsError(SystemExit):
     """A setting that cannot work: the command stops with this message, without a traceback."""
 
 
+def default_data_dir() -> Path:
+    """``.dxlink/`` of the checkout when running from a source tree (an editable install);
+    otherwise a per-user data directory, never the installed package's own directory (which
+    its user usually cannot write)."""
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / ".dxlink"
+    return platformdirs.user_data_path("dxlink")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DXLINK_", extra="ignore")
 
     # Database. Without DATABASE_URL the service starts an embedded PostgreSQL in data_dir.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
-    data_dir: Path = REPO_ROOT / ".dxlink"
+    data_dir: Path = Field(default_factory=default_data_dir)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(default=10.0, gt=0)

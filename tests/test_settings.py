@@ -9,7 +9,30 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from service.settings import Settings, SettingsError, kept_secret, writable_data_dir
+from service import settings as settings_module
+from service.settings import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    default_data_dir,
+    kept_secret,
+    writable_data_dir,
+)
+
+
+def test_a_checkout_keeps_its_data_in_its_own_dxlink_directory() -> None:
+    assert default_data_dir() == REPO_ROOT / ".dxlink"
+
+
+def test_an_installed_package_keeps_its_data_in_the_users_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed (no pyproject.toml next to the code), the package's own directory is no place
+    for data: its user usually cannot write it (the container image's crash)."""
+    monkeypatch.setattr(settings_module, "REPO_ROOT", tmp_path / "site-packages")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert default_data_dir() == tmp_path / "share" / "dxlink"
+    assert Settings().data_dir == tmp_path / "share" / "dxlink"
 
 
 def test_a_data_directory_that_cannot_be_written_is_refused_naming_the_setting(
