@@ -5,15 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.principal import PUBLIC, SCOPE_CLAIMS, Principal, Role
 from auth.tokens import AuthenticationError, TokenVerifier
+from service.database import API_ROLE
 from service.geography.codes import is_valid_code
-from service.models import Expert, Municipality, Region
+from service.models import Municipality, Region
 
 _SCOPE_TTL_SECONDS = 60.0
+# The service's login reads nothing by itself: the lookup runs as the API role with no principal
+# (the public's view), for this transaction only.
+_AS_API_ROLE = text("SELECT set_config('role', :role, true)").bindparams(role=API_ROLE)
 
 
 class Authenticator:
@@ -60,8 +64,9 @@ class Authenticator:
         return found
 
     async def _lookup(self, role: Role, value: str) -> dict[str, Any] | None:
-        """Resolve the scope claim to ids (as the connecting owner role: no principal yet)."""
+        """Resolve the scope claim to ids, as the API role with no principal yet."""
         async with self.sessionmaker() as connection:
+            await connection.execute(_AS_API_ROLE)
             if role is Role.municipal_staff:
                 if not is_valid_code(value):
                     return None
@@ -74,9 +79,10 @@ class Authenticator:
             if role is Role.expert:
                 if not value.isdigit() or len(value) > 9:
                     return None
-                statement = select(Expert.id).where(Expert.id == int(value))
-                row = (await connection.execute(statement)).first()
-                return {"expert_id": row.id} if row else None
+                # Experts are not the public's to read: a function answers whether the id
+                # exists, and nothing else (migration e6f7a8b9c0d1).
+                exists = await connection.scalar(select(func.dxlink_expert_exists(int(value))))
+                return {"expert_id": int(value)} if exists else None
             row = (
                 await connection.execute(
                     select(Region.id).where(or_(Region.name == value, Region.short_name == value))

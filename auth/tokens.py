@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import secrets
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ from jose.exceptions import JWKError, JWSError
 
 from auth.claims import AuthenticationError, ClaimRules, check_claims, shown
 from auth.principal import Role
-from service.settings import Settings
+from service.settings import Settings, kept_secret
 
 HMAC_ALGORITHMS = {"HS256", "HS384", "HS512"}
 ASYMMETRIC_ALGORITHMS = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
@@ -80,32 +78,6 @@ def _family(algorithm: str) -> str:
     return algorithm[:2]  # HS, RS or ES
 
 
-def _stored_secret(path: Path) -> str:
-    """The secret kept in ``path``, created atomically on first use.
-
-    Written to a private temporary file and hard-linked into place, so a process starting at the
-    same time never reads a half-written (empty) secret, and every process ends up with the same.
-    """
-    try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(secrets.token_urlsafe(48))
-            try:
-                with contextlib.suppress(FileExistsError):  # another process was first
-                    os.link(temporary, path)
-            finally:
-                temporary.unlink()
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(
-            f"cannot keep the HS256 secret in {path} ({exc}): make DXLINK_DATA_DIR writable, "
-            "or set DXLINK_JWT_SECRET"
-        ) from exc
-
-
 def dev_secret(settings: Settings) -> str:
     """The HMAC secret: DXLINK_JWT_SECRET, or a random one kept in the data directory.
 
@@ -121,7 +93,13 @@ def dev_secret(settings: Settings) -> str:
         remedy = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))' makes one"
     else:
         path = settings.data_dir / "jwt-secret"
-        secret = _stored_secret(path)
+        try:
+            secret = kept_secret(settings, "jwt-secret")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(
+                f"cannot keep the HS256 secret in {path} ({exc}): make DXLINK_DATA_DIR "
+                "writable, or set DXLINK_JWT_SECRET"
+            ) from exc
         source = f"the secret in {path}"
         remedy = "delete the file to have a random one made, or set DXLINK_JWT_SECRET"
     size = len(secret.encode("utf-8"))

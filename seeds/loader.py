@@ -123,6 +123,8 @@ async def prune(
 async def load_seeds(conn: AsyncConnection) -> SeedReport:
     """Load all reference data on ``conn`` (the caller owns the transaction)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    # The owner is held by row-level security outside maintenance (migration e6f7a8b9c0d1).
+    await conn.execute(text("SELECT set_config('dxlink.maintenance', 'on', true)"))
     report = SeedReport()
     prefectures = await upsert(conn, Prefecture, [reference.PREFECTURE], ["code"], report)
     prefecture_id = prefectures[(reference.PREFECTURE["code"],)]

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from service.settings import REPO_ROOT, Settings, get_settings
+from service.settings import REPO_ROOT, Settings, get_settings, writable_data_dir
 
 logger = logging.getLogger("dxlink")
 SCHEMA_FILE = REPO_ROOT / "schema" / "schema.graphql"
@@ -23,7 +23,7 @@ def resolve_database_url(settings: Settings) -> str:
     from service.embedded import start_embedded
 
     started = time.perf_counter()
-    url = start_embedded(settings.data_dir)
+    url = start_embedded(writable_data_dir(settings))
     logger.info(
         "embedded PostgreSQL ready in %.1fs (data in %s)",
         time.perf_counter() - started,
@@ -35,15 +35,19 @@ def resolve_database_url(settings: Settings) -> str:
 async def prepare_database(url: str, settings: Settings, *, migrate_: bool, seed: bool) -> None:
     from seeds.loader import load_seeds
     from service import migrate
-    from service.database import create_engine
+    from service.database import RuntimeLogin, create_engine
 
+    # The owner's login (url) migrates and seeds; the API will connect as the runtime login.
+    login = RuntimeLogin.from_settings(settings) if migrate_ else None
     engine = create_engine(url, settings, statement_timeout_ms=0)
     try:
-        if migrate_:
+        if login is not None:
             if await migrate.upgrade(engine):
                 logger.info("migrated the database to %s", migrate.head_revision())
             else:
                 logger.info("database schema is at head (%s)", migrate.head_revision())
+            await migrate.provision_runtime_login(engine, login)
+            logger.info("the API connects as %s", login.user)
         if seed:
             async with engine.begin() as connection:
                 await load_seeds(connection)
@@ -78,9 +82,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from service import migrate
-    from service.database import create_engine
+    from service.database import RuntimeLogin, create_engine
 
     url = resolve_database_url(settings)
+    provision = args.revision == "head" and not args.downgrade
+    login = RuntimeLogin.from_settings(settings) if provision else None
 
     async def run() -> None:
         engine = create_engine(url, settings, statement_timeout_ms=0)
@@ -92,6 +98,9 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
                 logger.info("migrated to %s", args.revision)
             else:
                 logger.info("already at head, nothing to do")
+            if login is not None:
+                await migrate.provision_runtime_login(engine, login)
+                logger.info("runtime login %s is ready", login.user)
         finally:
             await engine.dispose()
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import Executable, Row, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from service.settings import Settings
+from service.settings import Settings, kept_secret
 
 T = TypeVar("T")
 
@@ -109,7 +110,13 @@ class Database:
 
     @classmethod
     def from_settings(cls, url: str, settings: Settings) -> Database:
-        return cls(create_engine(url, settings), read_pool=ReadPool(url, settings))
+        """The service's database. ``url`` is the owner's (DATABASE_URL, or the embedded
+        server's superuser), which migrates and seeds; both pools log in as the runtime login
+        instead, and refuse to work should that login turn out privileged."""
+        runtime = RuntimeLogin.from_settings(settings).url(url)
+        engine = create_engine(runtime, settings)
+        event.listen(engine.sync_engine, "connect", _refuse_privileged_dbapi_login)
+        return cls(engine, read_pool=ReadPool(runtime, settings))
 
     async def read_json(
         self, principal: Any, request_id: str, sql: str, args: Sequence[Any]
@@ -132,6 +139,60 @@ class Database:
                 await self.read_pool.close()
         finally:
             await self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class RuntimeLogin:
+    """The login of the API's connections (DXLINK_DB_RUNTIME_USER): no superuser, no
+    BYPASSRLS, owns nothing, and has no rights but to assume `API_ROLE`, so that after a
+    ``RESET ROLE`` it reads nothing. `dxlink migrate` creates it (service/migrate.py)."""
+
+    user: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RuntimeLogin:
+        """DXLINK_DB_RUNTIME_PASSWORD, or a random password kept in the data directory."""
+        if settings.db_runtime_password is not None:
+            password = settings.db_runtime_password.get_secret_value()
+        else:
+            password = kept_secret(settings, "db-runtime-password")
+        return cls(settings.db_runtime_user, password)
+
+    def url(self, owner_url: str) -> str:
+        """``owner_url`` with this login in place of the owner's (host, database, TLS kept)."""
+        parsed = make_url(owner_url)
+        # libpq also takes the login from the query string; the owner's must not win there.
+        query = {k: v for k, v in parsed.query.items() if k not in ("user", "password")}
+        return parsed.set(username=self.user, password=self.password, query=query).render_as_string(
+            hide_password=False
+        )
+
+
+class PrivilegedLoginError(RuntimeError):
+    """The runtime login could bypass row-level security: the service will not use it."""
+
+
+# Superusers and BYPASSRLS roles ignore row-level security, and so (without FORCE) does a
+# table's owner: none of them may serve requests.
+_PRIVILEGED_LOGIN = """
+SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid)
+FROM pg_roles r WHERE r.rolname = session_user
+"""
+
+
+async def _refuse_privileged_login(connection: asyncpg.Connection) -> None:
+    if await connection.fetchval(_PRIVILEGED_LOGIN) is not False:
+        user = await connection.fetchval("SELECT session_user")
+        raise PrivilegedLoginError(
+            f"refusing to serve as {user}: a superuser, a role with BYPASSRLS or a table owner "
+            "would bypass row-level security; DXLINK_DB_RUNTIME_USER must name a login that "
+            "owns nothing (`dxlink migrate` creates one)"
+        )
+
+
+def _refuse_privileged_dbapi_login(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.run_async(_refuse_privileged_login)
 
 
 _RETRY_AFTER_SECONDS = 5.0
@@ -347,6 +408,7 @@ class ReadPool:
         self._failed_at: float | None = None
 
     async def _connection_opened(self, connection: asyncpg.Connection) -> None:
+        await _refuse_privileged_login(connection)
         await connection.execute(f"SET ROLE {API_ROLE}")
 
     async def _released(self, connection: asyncpg.Connection) -> None:

@@ -5,13 +5,39 @@ Every variable is documented in README.md ("Configuration"); keep both in step.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# A PostgreSQL role name the service may create and quote without surprises.
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# Printable ASCII only: the service computes the SCRAM verifier itself (see service/migrate.py)
+# and SASLprep, which clients apply to other characters, would make it differ.
+_PASSWORD = re.compile(r"[\x21-\x7e]{16,}")
+
+
+class SettingsError(SystemExit):
+    """A setting that cannot work: the command stops with this message, without a traceback."""
+
+
+def default_data_dir() -> Path:
+    """``.dxlink/`` of the checkout when running from a source tree (an editable install);
+    otherwise a per-user data directory, never the installed package's own directory (which
+    its user usually cannot write)."""
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / ".dxlink"
+    return platformdirs.user_data_path("dxlink")
 
 
 class Settings(BaseSettings):
@@ -19,7 +45,7 @@ class Settings(BaseSettings):
 
     # Database. Without DATABASE_URL the service starts an embedded PostgreSQL in data_dir.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
-    data_dir: Path = REPO_ROOT / ".dxlink"
+    data_dir: Path = Field(default_factory=default_data_dir)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=5, ge=0)
     db_pool_timeout: float = Field(default=10.0, gt=0)
@@ -36,6 +62,12 @@ class Settings(BaseSettings):
     # Planner cost of a random page read for the API's connections: 1.1 suits SSDs (PostgreSQL's
     # default of 4 assumes spinning disks and picks sequential scans over index lookups).
     db_random_page_cost: float = Field(default=1.1, gt=0)
+    # The login the API's connections use (both pools): created by `dxlink migrate` as a role
+    # that owns nothing, is no superuser, has no BYPASSRLS and no rights of its own but to
+    # assume dxlink_api. DATABASE_URL (or the embedded server's superuser) is the owner's login,
+    # for migrations and seeds only. Password unset -> a random one kept in data_dir.
+    db_runtime_user: str = "dxlink_app"
+    db_runtime_password: SecretStr | None = None
 
     # HTTP.
     host: str = "127.0.0.1"
@@ -97,6 +129,68 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("db_runtime_user")
+    @classmethod
+    def _role_name(cls, value: str) -> str:
+        if not _ROLE_NAME.fullmatch(value):
+            raise ValueError(
+                "DXLINK_DB_RUNTIME_USER must be a lower-case PostgreSQL name "
+                "(letters, digits, underscores; at most 63)"
+            )
+        return value
+
+    @field_validator("db_runtime_password", mode="before")
+    @classmethod
+    def _runtime_password(cls, value: Any) -> Any:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value in (None, ""):
+            return None  # an empty variable (docker-compose's ${VAR:-}) means "generate one"
+        if not isinstance(value, str) or not _PASSWORD.fullmatch(value):
+            raise ValueError(
+                "DXLINK_DB_RUNTIME_PASSWORD must be at least 16 printable ASCII characters "
+                "without spaces"
+            )
+        return value
+
+
+def writable_data_dir(settings: Settings) -> Path:
+    """The data directory, created if missing; a clear error naming DXLINK_DATA_DIR when this
+    user cannot write it (an installed package's directory, a read-only volume)."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # os.access would trust mode bits; only a real file tells about read-only mounts.
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise SettingsError(
+            f"the data directory {path} is not writable ({exc.strerror or exc}); set "
+            "DXLINK_DATA_DIR to a directory this user can write (it keeps the embedded "
+            "PostgreSQL and the generated secrets)"
+        ) from None
+    return path
+
+
+def kept_secret(settings: Settings, name: str) -> str:
+    """A random secret kept in the data directory under ``name``, made on first use.
+
+    Created with mode 0600 under a temporary name and linked into place, so that processes
+    starting at once (replicas sharing a volume) all end up with the one that won.
+    """
+    path = writable_data_dir(settings) / name
+    if not path.exists():
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                # 64 characters: enough for HS512 (64 bytes), the longest an HMAC key needs.
+                out.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache

@@ -36,6 +36,7 @@ def settings() -> Settings:
         default_page_size=20,
         jwt_algorithms="HS256",
         jwt_secret="test-secret-of-at-least-32-bytes-length",
+        db_runtime_password="test-runtime-login-password",
         executor_header=True,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +20,34 @@ def server_url(tmp_dir: Path) -> str:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         return external
-    return start_embedded(tmp_dir, database="postgres")
+    url = start_embedded(tmp_dir, database="postgres")
+    asyncio.run(_require_passwords(url))
+    return url
+
+
+# The embedded server trusts every login; the suite's own server trusts its superuser only, so
+# that the passwords of the other logins (the API's runtime login above all) are really checked.
+_HBA = """\
+local all postgres trust
+host all postgres 127.0.0.1/32 trust
+host all postgres ::1/128 trust
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
+async def _require_passwords(url: str) -> None:
+    connection = await asyncpg.connect(_libpq(url))
+    try:
+        Path(await connection.fetchval("SHOW hba_file")).write_text(_HBA, encoding="utf-8")
+        assert await connection.fetchval("SELECT pg_reload_conf()")
+        errors = await connection.fetch(
+            "SELECT error FROM pg_hba_file_rules WHERE error IS NOT NULL"
+        )
+        assert not errors, errors
+    finally:
+        await connection.close()
 
 
 def stop_embedded(tmp_dir: Path) -> None:

@@ -27,7 +27,7 @@ from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
 from service.compiler import compile_operation, driver_statement
-from service.database import API_ROLE, Database, create_engine
+from service.database import API_ROLE, Database, RuntimeLogin, create_engine
 from service.graphql import build_schema
 from service.settings import Settings
 from tests.database import scratch_database
@@ -39,6 +39,7 @@ async def national_url(pg_server: str, settings: Settings) -> AsyncIterator[str]
         engine = create_engine(url, settings)
         try:
             await migrate.upgrade(engine)
+            await migrate.provision_runtime_login(engine, RuntimeLogin.from_settings(settings))
             async with engine.begin() as connection:
                 await load_seeds(connection)
         finally:

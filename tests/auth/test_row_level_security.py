@@ -79,6 +79,63 @@ async def test_every_scoped_table_has_row_level_security(connection: AsyncConnec
     assert scoped <= {row.relname for row in rows}
 
 
+async def test_every_table_with_row_level_security_holds_its_owner_too(
+    connection: AsyncConnection,
+) -> None:
+    """FORCE, and the owner's own way in is its `maintenance` policy; every other policy is the
+    API role's."""
+    tables = (
+        await connection.execute(
+            text(
+                "SELECT c.relname, c.relforcerowsecurity, c.relowner::regrole::text AS owner "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relrowsecurity"
+            )
+        )
+    ).all()
+    assert len(tables) == 12
+    for table in tables:
+        assert table.relforcerowsecurity, table.relname
+        policies = (
+            await connection.execute(
+                text(
+                    "SELECT policyname, roles::text[] AS roles, cmd, qual, with_check "
+                    "FROM pg_policies WHERE schemaname = 'public' AND tablename = :t"
+                ),
+                {"t": table.relname},
+            )
+        ).all()
+        names = {p.policyname: p for p in policies}
+        maintenance = names.pop("maintenance")
+        assert (maintenance.roles, maintenance.cmd) == ([table.owner], "ALL")
+        assert "dxlink.maintenance" not in maintenance.qual  # through dxlink_setting()
+        assert "dxlink_setting('maintenance'" in maintenance.qual
+        for policy_ in names.values():
+            assert policy_.roles == [API_ROLE], (table.relname, policy_)
+
+
+async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnection) -> None:
+    """No function of the schema is anybody's to call but the API role's (and its owner's;
+    trigger functions nobody's): the runtime login itself, after RESET ROLE, cannot run the
+    definer functions. The audit test above shows triggers fire for the API role all the same."""
+    rows = await connection.execute(
+        text(
+            "SELECT p.oid::regprocedure::text AS name, p.proacl IS NULL AS default_acl, "
+            "EXISTS (SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0) AS public, "
+            "has_function_privilege(:api, p.oid, 'EXECUTE') AS api, "
+            "p.prorettype = 'trigger'::regtype AS trigger "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'public' AND p.prokind = 'f'"
+        ),
+        {"api": API_ROLE},
+    )
+    functions = rows.all()
+    assert len(functions) == 20
+    for function in functions:
+        expected = (False, False, not function.trigger)
+        assert (function.default_acl, function.public, function.api) == expected, function.name
+
+
 EVERY_LIST = """
 {
   municipalities(first: 30) { edges { node { code

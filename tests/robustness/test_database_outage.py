@@ -21,7 +21,7 @@ from auth.tokens import mint_token
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
-from service.database import Database, create_engine
+from service.database import Database, RuntimeLogin, create_engine
 from service.settings import Settings
 
 with warnings.catch_warnings():
@@ -65,6 +65,7 @@ async def api(server: Any, outage_settings: Settings) -> AsyncIterator[httpx.Asy
     url = server.get_uri("outage")
     owner = create_engine(url, outage_settings, statement_timeout_ms=0)
     await migrate.upgrade(owner)
+    await migrate.provision_runtime_login(owner, RuntimeLogin.from_settings(outage_settings))
     async with owner.begin() as connection:
         await load_seeds(connection)
     await owner.dispose()
