@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from service.settings import REPO_ROOT, Settings, get_settings, writable_data_dir
 
 logger = logging.getLogger("dxlink")
@@ -313,7 +315,17 @@ def main(argv: list[str] | None = None) -> int:
     from service.shutdown import termination_signals
 
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        # e.g. DXLINK_PORT=abc: name each variable and what is wrong with it, no traceback.
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            variable = "DATABASE_URL" if name == "database_url" else f"DXLINK_{name.upper()}"
+            secret = any(word in name for word in ("secret", "password", "key", "url"))
+            given = "" if secret else f" (got {error.get('input')!r})"
+            print(f"dxlink: {variable}: {error['msg']}{given}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     # serve, migrate and seed may start the embedded PostgreSQL; however the command ends (done,
     # failed, SIGTERM from a process manager, Ctrl+C), this process detaches from it, and the

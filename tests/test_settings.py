@@ -84,3 +84,26 @@ def test_an_empty_runtime_password_means_generate_one(monkeypatch: pytest.Monkey
     password = Settings().db_runtime_password
     assert password is not None
     assert password.get_secret_value() == "x" * 16
+
+
+def test_an_invalid_setting_stops_a_command_with_its_name_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from service.cli import main
+    from service.settings import get_settings
+
+    monkeypatch.setenv("DXLINK_PORT", "abc")
+    monkeypatch.setenv("DXLINK_MAX_FIELDS", "0")
+    monkeypatch.setenv("DXLINK_DB_RUNTIME_PASSWORD", "short\u00e9")
+    get_settings.cache_clear()
+    try:
+        assert main(["export-schema", "-o", "-"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "dxlink: DXLINK_PORT: Input should be a valid integer" in err
+    assert "(got 'abc')" in err
+    assert "dxlink: DXLINK_MAX_FIELDS: Input should be greater than or equal to 1" in err
+    assert "DXLINK_DB_RUNTIME_PASSWORD" in err
+    assert "short" not in err  # a secret is never echoed
+    assert "Traceback" not in err
