@@ -10,6 +10,7 @@ import strawberry
 from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
+from schema.scalars import float_column
 from service.models import AssessmentAnswer as AnswerModel
 from service.models import AssessmentFramework as FrameworkModel
 from service.models import AssessmentOption as OptionModel
@@ -240,7 +241,7 @@ class AssessmentResponse(Node):
     order_by=(answer_t.c.response_id, answer_t.c.question_id),
     fields={
         "text_value": Column(answer_t.c.text_value),
-        "number_value": Column(answer_t.c.number_value),
+        "number_value": Column(float_column(answer_t.c.number_value)),
         "question": ToOne("AssessmentQuestion", answer_t.c.question_id, question_t.c.id),
     },
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry.scalars import JSON
 
 from schema.mapping import Column, sql_type
 from schema.node import Node
+from schema.scalars import JSON, json_column
 from service.models import AuditRecord as AuditRecordModel
 
 audit_t = AuditRecordModel.__table__
@@ -25,8 +25,8 @@ audit_t = AuditRecordModel.__table__
         "action": Column(audit_t.c.action),
         "entity": Column(audit_t.c.entity),
         "entity_key": Column(audit_t.c.entity_key),
-        "before": Column(audit_t.c.before),
-        "after": Column(audit_t.c.after),
+        "before": Column(json_column(audit_t.c.before)),
+        "after": Column(json_column(audit_t.c.after)),
         "request_id": Column(audit_t.c.request_id),
     },
 )

@@ -124,6 +124,9 @@ class Region(Node):
         return await info.context.loaders.load_related(self, "municipalities")
 
 
+# Newest first: the first is the current tier.
+TIER_HISTORY_ORDER = (tier_assignment_t.c.snapshot_on.desc(), tier_assignment_t.c.id)
+
 KIND_LABEL = case(
     {kind.name: kind.value for kind in MunicipalityKindModel},
     value=type_coerce(municipality_t.c.kind, String),
@@ -144,11 +147,17 @@ KIND_LABEL = case(
         "population_year": Column(municipality_t.c.population_year),
         "region": ToOne("Region", municipality_t.c.region_id, region_t.c.id),
         "prefecture": ToOne("Prefecture", municipality_t.c.prefecture_id, prefecture_t.c.id),
+        "tier": ToOne(
+            "TierAssignment",
+            municipality_t.c.id,
+            tier_assignment_t.c.municipality_id,
+            order_by=TIER_HISTORY_ORDER,
+        ),
         "tier_history": ToMany(
             "TierAssignment",
             municipality_t.c.id,
             tier_assignment_t.c.municipality_id,
-            (tier_assignment_t.c.snapshot_on.desc(), tier_assignment_t.c.id),
+            TIER_HISTORY_ORDER,
         ),
         "assessment_responses": ToMany(
             "AssessmentResponse",
@@ -202,8 +211,7 @@ class Municipality(Node):
     async def tier(
         self, info: Info
     ) -> Annotated[TierAssignment, strawberry.lazy("schema.tiers")] | None:
-        history = await info.context.loaders.load_related(self, "tier_history")
-        return history[0] if history else None
+        return await info.context.loaders.load_related(self, "tier")
 
     @strawberry.field(description="Support tiers over time, newest first, as far as visible.")
     async def tier_history(

@@ -32,11 +32,16 @@ class Column:
 
 @dataclass(frozen=True)
 class ToOne:
-    """An object field: the row of ``target`` whose ``remote`` equals this row's ``local``."""
+    """An object field: the row of ``target`` whose ``remote`` equals this row's ``local``.
+
+    With ``order_by``, several rows may match and the field is the first of them in that order
+    (a municipality's latest tier: the first of its tier history, newest first).
+    """
 
     target: str
     local: ColumnElement[Any]
     remote: ColumnElement[Any]
+    order_by: tuple[ColumnElement[Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import strawberry
 from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
+from schema.scalars import BigInt
 from service.models import Dataset as DatasetModel
 from service.models import DatasetPublisher as PublisherModel
 from service.models import Distribution as DistributionModel
@@ -88,7 +89,7 @@ class Dataset(Node):
     title: str
     description: str | None
     keywords: list[str]
-    status: DatasetStatus  # type: ignore[valid-type]
+    status: DatasetStatus
     license: str = strawberry.field(description="e.g. PDL-1.0 or CC-BY-4.0.")
     update_frequency: str | None
     issued_on: date | None
@@ -127,4 +128,6 @@ class Distribution(Node):
     access_url: str
     media_type: str | None
     format: str | None = strawberry.field(description="e.g. CSV.")
-    byte_size: int | None
+    byte_size: BigInt | None = strawberry.field(
+        description="Size in bytes (a 64-bit integer: files can exceed 2 GiB)."
+    )

@@ -10,6 +10,7 @@ import strawberry
 from resolvers.context import Info
 from schema.mapping import Column, ToOne, sql_type
 from schema.node import Node
+from schema.scalars import float_column
 from service.models import Municipality as MunicipalityModel
 from service.models import PublishedStatistic as PublishedStatisticModel
 from service.models import SupportTier as SupportTierModel
@@ -78,7 +79,7 @@ class PublishedStatistic(Node):
     order_by=(assignment_t.c.snapshot_on.desc(), assignment_t.c.id),
     fields={
         "snapshot_on": Column(assignment_t.c.snapshot_on),
-        "score": Column(assignment_t.c.score),
+        "score": Column(float_column(assignment_t.c.score)),
         "overridden": Column(assignment_t.c.overridden),
         "reason": Column(assignment_t.c.reason),
         "decided_by": Column(assignment_t.c.decided_by),

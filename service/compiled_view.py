@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from graphql import GraphQLSchema, visit
 from graphql.execution.values import get_variable_values
 from starlette.responses import Response
 
 from auth.principal import Principal
 from service.availability import is_unavailable, unavailable_response
-from service.compiler import DriverStatement, NotCompilable, compile_operation, driver_statement
+from service.compiler import Decline, Inputs, NotCompilable, Plan, compile_plan
+from service.compiler.binding import serves
 from service.database import Database, ReadPoolUnavailable
 from service.documents import Documents, Prepared
 from service.input_guard import BadTextFinder, has_bad_text
@@ -30,8 +31,7 @@ logger = logging.getLogger("dxlink.compiled")
 EXECUTOR_HEADER = "X-Dxlink-Executor"
 
 
-_MISSING = object()
-_DECLINED: tuple[Any, None] = (None, None)
+DriverStatement = tuple[str, tuple[Any, ...]]
 # Bodies up to this size are remembered by their bytes (to their plan's key), up to 8 MiB of
 # them; built statements up to 64 MiB of SQL.
 _BODY_CACHE_LIMIT = 8192
@@ -63,8 +63,40 @@ class _Lru:
             self._weight -= self._items.popitem(last=False)[1][1]
 
 
+@dataclass(frozen=True)
+class _Declined:
+    """A variant the compiler declined, for the decisions it had taken: requests that take the
+    same go to the resolvers without another attempt."""
+
+    reason: str
+    guards: tuple[Any, ...]
+
+    def serves(self, inputs: Inputs) -> bool:
+        return serves(self.guards, inputs)
+
+
+_MAX_VARIANTS = 16  # per document, operation and role
+
+# The only reasons a read goes to the resolvers (the test suite fails on any other): errors,
+# which the resolvers word, and introspection, which is strawberry's.
+EXPECTED_DECLINES = frozenset(
+    {
+        "argument error",  # a value fails its check (page size, code, cursor, unknown region)
+        "variable errors",  # a variable of the wrong type
+        "text PostgreSQL cannot hold",  # NUL or a lone surrogate, refused by name
+        "introspection",  # __schema and __type
+        "read pool unavailable",  # no connection: the resolvers' own pool may still work
+    }
+)
+
+
 class CompiledReads:
-    """The compiled path of the HTTP view: statements by request body, fallbacks counted.
+    """The compiled path of the HTTP view: plans by document and role, fallbacks counted.
+
+    A plan serves every request of its document, operation and role whose values take the same
+    decisions (`service.compiler.binding`); a document has a few variants at most (with or
+    without a cursor, by ordering, ...). Request bodies seen before from the same principal go
+    straight to their plan and arguments, before any decoding.
 
     `stats` counts what happened to every request offered: `compiled` (answered here),
     `declined: <reason>` (the resolvers answer it: `NotCompilable`'s reason) and
@@ -77,8 +109,8 @@ class CompiledReads:
         self.documents: Documents = schema.documents
         self.settings = settings
         self.database = database
-        # Built statements by document, operation, variables and principal, bounded by the
-        # size of their SQL; request bodies point at those keys, bounded by their own size.
+        # Variants by (document, operation, role), bounded by the size of their SQL; request
+        # bodies point at a plan and its arguments, bounded by their own size.
         self._plans = _Lru(maxsize=_PLANS_BYTES)
         self._bodies = _Lru(maxsize=_BODIES_BYTES)
         self.stats: Counter[str] = Counter()
@@ -88,29 +120,26 @@ class CompiledReads:
         before any decoding or parsing; None when unknown (or known to go to the resolvers)."""
         if len(body) > _BODY_CACHE_LIMIT:
             return None
-        key = self._bodies.get((body, principal), None)
-        if key is None:
+        known = self._bodies.get((body, principal), None)
+        if known is None:
             return None
-        statement = self._plans.get(key, _MISSING)
-        if not isinstance(statement, tuple):
-            return None  # forgotten, or declined (a str: the reason)
-        return await self._run(statement, principal)
+        return await self._run(known, principal)
 
     async def respond(
         self, body: bytes, payload: dict[str, Any], prepared: Prepared, principal: Principal
     ) -> Response | None:
         """The compiled answer to a decoded request whose document is valid, or None."""
         try:
-            key, statement = await self._plan(payload, prepared, principal)
+            statement = await self._statement(payload, prepared, principal)
         except Exception as exc:
             # Whatever the compiler cannot take goes to the resolvers, which answer it properly.
             logger.debug("resolver path: unexpected input", exc_info=True)
             self.stats[f"declined: {type(exc).__name__}"] += 1
             return None
-        if key is not None and len(body) <= _BODY_CACHE_LIMIT:
-            self._bodies.put((body, principal), key, weight=len(body))
         if statement is None:
             return None
+        if len(body) <= _BODY_CACHE_LIMIT:
+            self._bodies.put((body, principal), statement, weight=len(body))
         return await self._run(statement, principal)
 
     async def _run(self, statement: DriverStatement, principal: Principal) -> Response | None:
@@ -131,15 +160,20 @@ class CompiledReads:
             logger.exception("compiled statement failed; answering through the resolvers")
             self.stats[f"failed: {type(exc).__name__}"] += 1
             return None
+        if text is None:
+            # A value the statement checked in the database (a region that does not exist):
+            # the resolvers word the error.
+            self.stats["declined: argument error"] += 1
+            return None
         self.stats["compiled"] += 1
         return Response(
             text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
         )
 
-    async def _plan(
+    async def _statement(
         self, request: dict[str, Any], prepared: Prepared, principal: Principal
-    ) -> tuple[Any, DriverStatement | None]:
-        """The plan key and statement of this request; (key, None) for the resolver path."""
+    ) -> DriverStatement | None:
+        """The SQL and arguments answering this request; None for the resolver path."""
         variables = request.get("variables") or {}
         operation_name = request.get("operationName")
         document = prepared.document
@@ -149,36 +183,40 @@ class CompiledReads:
         assert operation is not None
         if has_bad_text(variables):
             self.stats["declined: text PostgreSQL cannot hold"] += 1
-            return _DECLINED
+            return None
         finder = BadTextFinder()
         visit(document, finder)
         if finder.found is not None:
             self.stats["declined: text PostgreSQL cannot hold"] += 1
-            return _DECLINED
+            return None
         coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):  # variable errors: the resolver path words them
             self.stats["declined: variable errors"] += 1
-            return _DECLINED
-        # Building the statement costs far more than running it: keep it per document,
-        # operation, variables and principal (SQLAlchemy then reuses its compiled form).
-        key = (
-            request["query"],
-            operation_name,
-            orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
-            principal,
-        )
-        plan = self._plans.get(key, _MISSING)
-        if plan is _MISSING:
+            return None
+        inputs = Inputs(coerced.coerced, principal)
+        key = (request["query"], operation_name, principal.role)
+        variants: list[Plan | _Declined] = self._plans.get(key, None) or []
+        variant = next((v for v in variants if v.serves(inputs)), None)
+        if variant is None:
             # Milliseconds of CPU for a large operation: on the documents' worker thread, like
             # parsing, so that the event loop goes on serving other requests.
-            plan = await self.documents.in_worker(
+            variant = await self.documents.in_worker(
                 self._build, document, operation_name, coerced.coerced, principal
             )
-            self._plans.put(key, plan, weight=len(plan[0]) if isinstance(plan, tuple) else 1)
-        if isinstance(plan, str):
-            self.stats[f"declined: {plan}"] += 1
-            return key, None
-        return key, plan
+            if variant is None:  # an argument's value failed a check: nothing to keep
+                self.stats["declined: argument error"] += 1
+                return None
+            variants = [*variants[-(_MAX_VARIANTS - 1) :], variant]
+            weight = sum(len(v.sql) if isinstance(v, Plan) else 1 for v in variants)
+            self._plans.put(key, variants, weight=weight)
+        if isinstance(variant, _Declined):
+            self.stats[f"declined: {variant.reason}"] += 1
+            return None
+        try:
+            return variant.sql, variant.arguments(inputs)
+        except Decline:
+            self.stats["declined: argument error"] += 1
+            return None
 
     def _build(
         self,
@@ -186,14 +224,15 @@ class CompiledReads:
         operation_name: str | None,
         variables: dict[str, Any],
         principal: Principal,
-    ) -> DriverStatement | str:
-        """The statement, or the reason the compiler declines (any thread)."""
+    ) -> Plan | _Declined | None:
+        """The plan for this request, the reason the compiler declines its shape, or None when
+        one of its values failed a check (any thread)."""
         try:
-            return driver_statement(
-                compile_operation(
-                    self.schema, document, operation_name, variables, principal, self.settings
-                )
+            return compile_plan(
+                self.schema, document, operation_name, variables, principal, self.settings
             )
         except NotCompilable as reason:
             logger.debug("resolver path: %s", reason)
-            return reason.category  # the decline is remembered too, by its reason
+            if reason.category == "argument error" or reason.guards is None:
+                return None
+            return _Declined(reason.category, reason.guards)

@@ -120,7 +120,7 @@ class Database:
 
     async def read_json(
         self, principal: Any, request_id: str, sql: str, args: Sequence[Any]
-    ) -> str:
+    ) -> str | None:
         """Run a compiled read statement (one text column: the response body) as principal."""
         if self.read_pool is not None:
             return await self.read_pool.read(principal, sql, args)
@@ -352,9 +352,10 @@ def _text(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _body(value: Any) -> str:
-    """A compiled statement's result: the response body, never NULL."""
-    if not isinstance(value, str):
+def _body(value: Any) -> str | None:
+    """A compiled statement's result: the response body, or NULL when a value the statement
+    checks in the database fails (the resolvers then word the error)."""
+    if value is not None and not isinstance(value, str):
         raise TypeError(f"a compiled statement returned {type(value).__name__}")
     return value
 
@@ -368,7 +369,7 @@ class ReadConnection(asyncpg.Connection):
         super().__init__(*args, **kwargs)
         self.principal: Any = None
 
-    async def read_as(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
+    async def read_as(self, principal: Any, sql: str, args: Sequence[Any]) -> str | None:
         try:
             if self.principal != principal:
                 self.principal = None
@@ -451,7 +452,7 @@ class ReadPool:
                 self._failed_at = None
         return self._pool
 
-    async def read(self, principal: Any, sql: str, args: Sequence[Any]) -> str:
+    async def read(self, principal: Any, sql: str, args: Sequence[Any]) -> str | None:
         """The body of a compiled statement; `ReadPoolUnavailable` when no connection could be
         had (the resolvers' pool may still work), any other error from the statement itself."""
         try:

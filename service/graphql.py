@@ -19,6 +19,7 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.http import GraphQLRequestData
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from auth.authenticate import Authenticator
@@ -26,6 +27,7 @@ from auth.principal import PUBLIC
 from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Query
 from resolvers.context import Context
+from schema.scalars import SCALAR_MAP
 from service.availability import (
     RETRY_AFTER_SECONDS,
     DatabaseUnavailable,
@@ -36,6 +38,7 @@ from service.compiled_view import CompiledReads
 from service.database import Database, RequestSession
 from service.documents import Documents, coded
 from service.errors import DxlinkError
+from service.execution import DxlinkExecutionContext
 from service.http_body import (
     BadRequest,
     bad_request_response,
@@ -150,6 +153,9 @@ def build_schema(settings: Settings) -> DxlinkSchema:
     holder: dict[str, Documents] = {}
     schema = DxlinkSchema(
         query=Query,
+        # Float written as PostgreSQL writes it, so that both executors agree (schema/scalars.py).
+        execution_context_class=DxlinkExecutionContext,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
         # Factories: strawberry builds fresh extensions per request; the document cache is
         # the schema's, shared by all requests and by the compiled path.
         extensions=[

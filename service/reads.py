@@ -123,6 +123,14 @@ async def fetch_related(
         statement = statement.join_from(target.table, association, on)
     if isinstance(relation, ToOne):
         found: dict[Hashable, Any] = {}
+        if wanted and relation.order_by:
+            # The first of each parent's rows in that order.
+            ranked = statement.add_columns(
+                func.row_number()
+                .over(partition_by=relation.remote, order_by=relation.order_by)
+                .label(RANK)
+            ).subquery()
+            statement = select(ranked).where(ranked.c[RANK] == 1)
         if wanted:
             for row in await db.all(statement):
                 found[row._mapping[PARENT]] = target.build(row._mapping)

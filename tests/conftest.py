@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
+from service.compiled_view import EXPECTED_DECLINES
 from service.database import Database, create_engine
 from service.settings import Settings
 from tests.database import scratch_database, server_url, stop_embedded
@@ -137,6 +138,13 @@ def gql(client: httpx.AsyncClient, connection: AsyncConnection, app: Any) -> Gra
         compiled_outcomes.update(+outcome)
         failed = [reason for reason in +outcome if reason.startswith("failed")]
         assert not failed, f"the compiled statement failed in PostgreSQL ({failed}): {query!r}"
+        declined = [
+            reason.removeprefix("declined: ")
+            for reason in +outcome
+            if reason.startswith("declined: ")
+            and reason.removeprefix("declined: ") not in EXPECTED_DECLINES
+        ]
+        assert not declined, f"a read went to the resolvers ({declined}): {query!r}"
         assert response.status_code == 200, response.text
         if response.headers.get("x-dxlink-executor") == "compiled":
             # Differential check: the resolver path must answer with the very same bytes.

@@ -26,7 +26,7 @@ from bench.run import NESTED, ONE
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
-from service.compiler import compile_operation, driver_statement
+from service.compiler import compile_plan
 from service.database import API_ROLE, Database, RuntimeLogin, create_engine
 from service.graphql import build_schema
 from service.settings import Settings
@@ -87,11 +87,10 @@ async def test_nested_query_keeps_its_index_plan_under_rls(
     """The plan production runs: the generic plan of the prepared statement, on a read pool
     connection (API role, the principal's settings)."""
     principal = PRINCIPALS[who]
-    sql, args = driver_statement(
-        compile_operation(
-            build_schema(settings)._schema, parse(NESTED), None, {"n": n}, principal, settings
-        )
+    plan = compile_plan(
+        build_schema(settings)._schema, parse(NESTED), None, {"n": n}, principal, settings
     )
+    sql, args = plan.statement({"n": n}, principal)
     async with _pooled_app(national_url, settings) as (_, database):
         assert database.read_pool is not None
         pool = await database.read_pool.pool()

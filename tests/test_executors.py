@@ -22,6 +22,21 @@ from tests import factories as f
 from tests.conftest import GraphQL, data_of
 
 COVERED = [
+    '{ __typename municipality(code: "302015") @include(if: true) { code } '
+    'b: municipality(code: "302023") @skip(if: true) { code } }',
+    'query($full: Boolean!) { municipality(code: "302015") { code name @include(if: $full) '
+    "region @skip(if: $full) { name } } }",
+    '{ municipality(code: "302015") { name region { name } ...M } } '
+    "fragment M on Municipality { name code region { shortName } }",
+    '{ municipalities(region: "海草") { totalCount nodes { code } } }',
+    'query($r: String) { municipalities(region: $r, first: 3) { totalCount nodes { code } } }',
+    '{ municipality(code: "302015") { tier { score snapshotOn tier { name } } } }',
+    "{ viewer { role subject municipality { code } expert { name } region { name } } }",
+    "{ experts { name themes } dispatchAssignments { theme } }",
+    '{ auditLog(first: 2, entity: "expert") { totalCount edges { node { action } } } }',
+    "{ tierDistribution { snapshotOn total suppressed counts { count tier { level name } } } }",
+    '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round suppressed '
+    "question { key } counts { count option { label } } } }",
     '{ municipality(code: "302015") { id code name kana kind kindLabel population '
     "region { name shortName municipalities { code } } prefecture { code name } } }",
     "{ municipalities(first: 5) { totalCount edges { cursor node { id code __typename } } "
@@ -41,9 +56,30 @@ COVERED = [
 async def test_covered_queries_are_compiled(
     client: httpx.AsyncClient, gql: GraphQL, query: str
 ) -> None:
+    values = {"c": "300004", "full": True, "r": "海草"}
+    variables = {name: value for name, value in values.items() if f"${name}" in query}
     before = len(conftest.executors_compared)
-    data_of(await gql(query, {"c": "300004"} if "$c" in query else None))
+    data_of(await gql(query, variables))
     assert len(conftest.executors_compared) == before + 1, "the compiled path declined"
+
+
+async def test_a_variable_that_shapes_the_statement_gets_a_variant_of_its_own(
+    gql: GraphQL,
+) -> None:
+    query = (
+        'query($full: Boolean!, $r: String) { municipality(code: "302015") { code '
+        "name @include(if: $full) } municipalities(region: $r, first: 2) { nodes { code } } }"
+    )
+    before = len(conftest.executors_compared)
+    answers = [
+        data_of(await gql(query, {"full": full, "r": region}))
+        for full, region in ((True, None), (False, None), (True, "東牟婁"), (True, None))
+    ]
+    assert len(conftest.executors_compared) == before + 4
+    assert answers[0]["municipality"] == {"code": "302015", "name": "和歌山市"}
+    assert answers[1]["municipality"] == {"code": "302015"}
+    assert [n["code"] for n in answers[2]["municipalities"]["nodes"]] == ["302074", "304212"]
+    assert answers[3] == answers[0]
 
 
 async def test_cursor_pages_agree(gql: GraphQL) -> None:
@@ -66,9 +102,7 @@ async def test_cursor_pages_agree(gql: GraphQL) -> None:
     "query",
     [
         "{ __schema { queryType { name } } }",  # introspection
-        '{ municipalities(region: "海草") { totalCount } }',  # needs the region lookup first
-        '{ municipality(code: "302015") { tier { score } } }',  # a field without SQL mapping
-        '{ municipality(code: "302015") @include(if: true) { code } }',  # directives
+        '{ __type(name: "Municipality") { name } }',
     ],
 )
 async def test_the_rest_goes_to_the_resolvers(client: httpx.AsyncClient, query: str) -> None:
@@ -77,22 +111,44 @@ async def test_the_rest_goes_to_the_resolvers(client: httpx.AsyncClient, query: 
     assert "x-dxlink-executor" not in response.headers
 
 
-async def test_a_built_statement_is_reused_for_the_same_request(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_one_statement_serves_every_value_of_the_variables(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     calls: list[str] = []
-    original = compiled_view.compile_operation
+    original = compiled_view.compile_plan
 
     def counting(*args: object, **kwargs: object) -> object:
         calls.append("built")
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(compiled_view, "compile_operation", counting)
-    query = {"query": "query($n: Int!) { municipalities(first: $n) { totalCount } }"}
-    for n in (2, 2, 3, 2):
-        response = await client.post("/graphql", json={**query, "variables": {"n": n}})
+    monkeypatch.setattr(compiled_view, "compile_plan", counting)
+    query = {
+        "query": "query($n: Int!, $c: String!) { municipalities(first: $n) { totalCount "
+        "nodes { code } } municipality(code: $c) { name } }"
+    }
+    answers = []
+    for n, code in ((2, "302015"), (2, "302015"), (3, "302023"), (1, "304271")):
+        response = await client.post(
+            "/graphql", json={**query, "variables": {"n": n, "c": code}}
+        )
         assert response.headers["x-dxlink-executor"] == "compiled"
-    assert len(calls) == 2  # n=2 once, n=3 once
+        answers.append(data_of(response.json()))
+    assert len(calls) == 1  # one statement for the document and role, whatever the values
+    assert [len(a["municipalities"]["nodes"]) for a in answers] == [2, 2, 3, 1]
+    names = [a["municipality"]["name"] for a in answers]
+    assert names == ["和歌山市", "和歌山市", "海南市", "北山村"]
+    # Another principal of the same role shares it too; another role has its own.
+    for code in ("302015", "302023"):
+        token = mint_token(
+            settings, role=Role.municipal_staff, subject="s", scope={"municipality": code}
+        )
+        response = await client.post(
+            "/graphql",
+            json={**query, "variables": {"n": 1, "c": code}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.headers["x-dxlink-executor"] == "compiled"
+    assert len(calls) == 2
 
 
 async def _post(client: httpx.AsyncClient, body: object, **headers: str) -> httpx.Response:
@@ -157,24 +213,33 @@ async def test_a_deeply_nested_cursor_is_a_malformed_cursor(gql: GraphQL) -> Non
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
-async def test_floats_are_answered_by_the_resolvers(
-    client: httpx.AsyncClient, connection: AsyncConnection, settings: Settings
+@pytest.mark.parametrize(
+    ("score", "written"), [(60, b'"score":60'), (61.5, b'"score":61.5'), (0.05, b'"score":0.05')]
+)
+async def test_floats_are_written_as_postgresql_writes_them_on_both_paths(
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    settings: Settings,
+    score: float,
+    written: bytes,
 ) -> None:
-    """PostgreSQL writes 60 where Python writes 60.0: the compiled path declines Float."""
+    """A float the resolvers used to write as 60.0 and PostgreSQL as 60: both now write the
+    database's text (schema/scalars.py), and the compiled path answers."""
     tier = await f.create_tier_assignment(
-        connection, municipality_id=await f.municipality_id(connection, "302015"), score=60
+        connection, municipality_id=await f.municipality_id(connection, "302015"), score=score
     )
     token = mint_token(settings, role=Role.prefecture_admin, subject="a")
-    response = await _post(
-        client,
-        {
-            "query": "query($id: ID!) { node(id: $id) { ... on TierAssignment { score } } }",
-            "variables": {"id": encode_global_id("TierAssignment", tier)},
-        },
-        Authorization=f"Bearer {token}",
-    )
-    assert "x-dxlink-executor" not in response.headers
-    assert b'"score":60.0' in response.content
+    query = "query($id: ID!) { node(id: $id) { ... on TierAssignment { score } } }"
+    variables = {"id": encode_global_id("TierAssignment", tier)}
+    for executor in ("compiled", "resolvers"):
+        response = await _post(
+            client,
+            {"query": query, "variables": variables},
+            Authorization=f"Bearer {token}",
+            **({"X-Dxlink-Executor": "resolvers"} if executor == "resolvers" else {}),
+        )
+        assert response.headers.get("x-dxlink-executor", "resolvers") == executor
+        assert written in response.content
 
 
 async def test_dates_are_iso_8601_whatever_the_sessions_datestyle(

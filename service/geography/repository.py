@@ -31,15 +31,35 @@ def municipality_ordering(field: str, descending: bool) -> Ordering:
     )
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def like_pattern(text: str) -> str:
+    """``text`` anywhere (LIKE ... ESCAPE '\\')."""
+    return f"%{_escape_like(text)}%"
+
+
+def like_prefix(text: str) -> str:
+    """``text`` at the start (LIKE ... ESCAPE '\\')."""
+    return f"{_escape_like(text)}%"
 
 
 def normalise_search(text: str) -> str:
     """NFKC (full-width to half-width, etc.) and katakana to hiragana, to match kana readings."""
     folded = unicodedata.normalize("NFKC", text).strip()
     return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in folded)
+
+
+def search_condition(pattern: Any, prefix: Any) -> ColumnElement[bool]:
+    """Name, kana or romaji containing the search, or a code starting with it (the patterns of
+    `like_pattern` and `like_prefix`, as values or bind parameters)."""
+    return or_(
+        municipality_t.c.name.ilike(pattern, escape="\\"),
+        municipality_t.c.kana.ilike(pattern, escape="\\"),
+        municipality_t.c.romaji.ilike(pattern, escape="\\"),
+        municipality_t.c.code.like(prefix, escape="\\"),
+    )
 
 
 class GeographyRepository:
@@ -64,13 +84,5 @@ class GeographyRepository:
             conditions.append(municipality_t.c.kind == kind)
         if search:
             normalised = normalise_search(search)
-            pattern = _like_pattern(normalised)
-            conditions.append(
-                or_(
-                    municipality_t.c.name.ilike(pattern, escape="\\"),
-                    municipality_t.c.kana.ilike(pattern, escape="\\"),
-                    municipality_t.c.romaji.ilike(pattern, escape="\\"),
-                    municipality_t.c.code.startswith(normalised, autoescape=True),
-                )
-            )
+            conditions.append(search_condition(like_pattern(normalised), like_prefix(normalised)))
         return conditions

@@ -1,0 +1,393 @@
+"""The root fields of the read API, each as SQL returning its JSON text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import FieldNode
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    String,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
+
+from schema.mapping import REGISTRY
+from schema.node import decode_global_id
+from service.compiler.binding import Arg, Context, NotCompilable
+from service.compiler.objects import (
+    connection,
+    fields,
+    list_,
+    object_,
+    on,
+    one,
+    scoped,
+)
+from service.compiler.text import concat, json, json_array, key, text
+from service.errors import InvalidArgument
+from service.geography.codes import require_valid_code
+from service.geography.repository import (
+    like_pattern,
+    like_prefix,
+    municipality_ordering,
+    normalise_search,
+    search_condition,
+)
+from service.models import (
+    AssessmentOption,
+    AssessmentQuestion,
+    AssessmentRound,
+    AuditRecord,
+    DispatchAssignment,
+    Expert,
+    Municipality,
+    Region,
+    SupportTier,
+)
+from service.pagination import Ordering, SortKey
+
+RootBuilder = Callable[[FieldNode, dict[str, Any], Context], ColumnElement[str]]
+
+municipality_t = Municipality.__table__
+region_t = Region.__table__
+
+
+def _municipalities(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    where: list[ColumnElement[bool]] = []
+    if context.decide(args["region"], lambda v: v is not None):
+        # Regions of that name (full or short); an unknown name is the resolvers' error to word:
+        # the statement answers NULL, and the request goes to them (`compiled_view`).
+        name = context.argument(args["region"], String, str.strip)
+        named = select(region_t.c.id).where(
+            or_(region_t.c.name == name, region_t.c.short_name == name)
+        )
+        where.append(municipality_t.c.region_id.in_(named))
+        context.require(exists(named))
+    kind = context.decide(args["kind"], lambda v: v is not None)
+    if kind:
+        where.append(
+            municipality_t.c.kind == context.argument(args["kind"], String, lambda v: v.name)
+        )
+    if context.decide(args["search"], bool):
+
+        def checked(search: str) -> str:
+            if len(search) > 100:
+                raise InvalidArgument("search", "must be at most 100 characters")
+            return normalise_search(search)
+
+        pattern = context.argument(args["search"], String, lambda v: like_pattern(checked(v)))
+        prefix = context.argument(args["search"], String, lambda v: like_prefix(checked(v)))
+        where.append(search_condition(pattern, prefix))
+    order = context.decide(
+        args["orderBy"],
+        lambda v: (v or {}).get("field"),
+    )
+    direction = context.decide(args["orderBy"], lambda v: (v or {}).get("direction"))
+    field = order.value if order is not None else "code"
+    descending = direction is not None and direction.name == "DESC"
+    return connection(
+        REGISTRY["Municipality"],
+        node,
+        context,
+        where,
+        municipality_ordering(field, descending),
+        args,
+        context.settings.default_page_size,
+    )
+
+
+def _by_code(type_name: str) -> RootBuilder:
+    def build(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+        spec = REGISTRY[type_name]
+        code = context.argument(args["code"], String, lambda v: require_valid_code(v.strip()))
+        assert node.selection_set is not None
+        return one(spec, node.selection_set, context, [spec.key == code])
+
+    return build
+
+
+def _all(type_name: str, *order_by: Any) -> RootBuilder:
+    def build(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+        assert node.selection_set is not None
+        return list_(REGISTRY[type_name], node.selection_set, context, order_by=order_by or None)
+
+    return build
+
+
+def _statistics(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["PublishedStatistic"]
+    where = []
+    for name in ("survey", "subject"):
+        if context.decide(args[name], lambda v: v is not None):
+            where.append(spec.table.c[name] == context.argument(args[name]))
+    assert node.selection_set is not None
+    return list_(spec, node.selection_set, context, where)
+
+
+def _framework(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["AssessmentFramework"]
+    assert node.selection_set is not None
+    if not context.decide(args["version"], lambda v: v is not None):
+        # The newest version: the first of a one-item list, or null.
+        newest = list_(spec, node.selection_set, context, order_by=[spec.key.desc()], limit=1)
+        return func.coalesce(
+            func.nullif(func.substr(newest, 2, func.length(newest) - 2), ""), text("null")
+        )
+
+    def checked(version: str) -> str:
+        if not version.strip() or len(version) > 20:
+            raise InvalidArgument("version", "must be a framework version such as 2024")
+        return version.strip()
+
+    version = context.argument(args["version"], String, checked)
+    return one(spec, node.selection_set, context, [spec.key == version])
+
+
+def _node(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    type_name = context.decide(args["id"], lambda v: decode_global_id(v)[0].name)
+    spec = REGISTRY[type_name]
+    value = context.argument(args["id"], spec.key.type, lambda v: decode_global_id(v)[1])
+    assert node.selection_set is not None
+    return one(spec, node.selection_set, context, [spec.key == value])
+
+
+def _assignments(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["DispatchAssignment"]
+    where = []
+    if context.decide(args["municipalityCode"], lambda v: v is not None):
+        code = context.argument(
+            args["municipalityCode"],
+            String,
+            lambda v: require_valid_code(v.strip(), "municipalityCode"),
+        )
+        where.append(
+            DispatchAssignment.__table__.c.municipality_id.in_(
+                select(municipality_t.c.id).where(municipality_t.c.code == code)
+            )
+        )
+    assert node.selection_set is not None
+    return list_(spec, node.selection_set, context, where)
+
+
+_NEWEST_FIRST = Ordering("audit:id:desc", (SortKey(AuditRecord.__table__.c.id, True),))
+
+
+def _audit_log(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    where = []
+    if context.decide(args["entity"], lambda v: v is not None):
+        where.append(AuditRecord.__table__.c.entity == context.argument(args["entity"]))
+    spec = REGISTRY["AuditRecord"]
+    settings = context.settings
+    return connection(spec, node, context, where, _NEWEST_FIRST, args, settings.default_page_size)
+
+
+_VIEWER_TYPES = {"municipality": "Municipality", "expert": "Expert", "region": "Region"}
+
+
+def _viewer(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    parts: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "Viewer", context):
+        parts.append(key((field.alias or field.name).value, not parts))
+        name = field.name.value
+        if name == "__typename":
+            parts.append('"Viewer"')
+        elif name == "role":
+            parts.append(f'"{context.role.value}"')
+        elif name == "subject":
+            parts.append(json(context.bind(lambda i: i.principal.subject, String)))
+        elif name in ("municipality", "expert", "region"):
+            attribute = {"municipality": "municipality_id", "expert": "expert_id"}.get(
+                name, "region_id"
+            )
+            if context.decide_principal(lambda p, a=attribute: getattr(p, a) is None):
+                parts.append("null")
+                continue
+            spec = REGISTRY[
+                {"municipality": "Municipality", "expert": "Expert"}.get(name, "Region")
+            ]
+            identifier = context.bind(lambda i, a=attribute: getattr(i.principal, a), Integer)
+            assert field.selection_set is not None
+            parts.append(one(spec, field.selection_set, context, [spec.table.c.id == identifier]))
+        else:
+            raise NotCompilable(f"Viewer.{name}")
+    parts.append("}")
+    return concat(*parts)
+
+
+def _suppressed(counts: Any, context: Context) -> ColumnElement[bool]:
+    """Whether the counts are withheld: a non-empty group under the threshold, for viewers
+    outside the prefecture's staff (service/aggregates.py)."""
+    if context.inputs.principal.is_staff:
+        return false()
+    threshold = context.settings.aggregate_threshold
+    small = (
+        select(counts.c.municipalities)
+        .where(counts.c.municipalities > 0, counts.c.municipalities < threshold)
+        # Over all the counts, never correlated with a row of them in an enclosing query.
+        .correlate(None)
+    )
+    return small.exists()
+
+
+def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    given = context.argument(args["snapshotOn"], Date)
+    snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
+    counts = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
+    suppressed = _suppressed(counts, context)
+    tier_spec = REGISTRY["Tier"]
+    parts: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "TierDistribution", context):
+        parts.append(key((field.alias or field.name).value, not parts))
+        match field.name.value:
+            case "__typename":
+                parts.append('"TierDistribution"')
+            case "snapshotOn":
+                parts.append(json(snapshot))
+            case "total":
+                total = select(
+                    func.coalesce(func.sum(counts.c.municipalities), 0)
+                ).scalar_subquery()
+                parts.append(json(total))
+            case "suppressed":
+                parts.append(json(suppressed))
+            case "counts":
+                assert field.selection_set is not None
+                tier, _ = scoped(tier_spec, context)
+                item: list[ColumnElement[Any] | str] = []
+                for sub in fields(field.selection_set, "TierCount", context):
+                    item.append(key((sub.alias or sub.name).value, not item))
+                    match sub.name.value:
+                        case "__typename":
+                            item.append('"TierCount"')
+                        case "count":
+                            item.append(
+                                json(case((suppressed, None), else_=counts.c.municipalities))
+                            )
+                        case "tier":
+                            assert sub.selection_set is not None
+                            item.append(object_(tier_spec, tier, sub.selection_set, context))
+                        case other:
+                            raise NotCompilable(f"TierCount.{other}")
+                item.append("}")
+                source = counts.join(
+                    tier, on(tier, SupportTier.__table__.c.level) == counts.c.level
+                )
+                parts.append(json_array(concat(*item), counts.c.level, source))
+            case other:
+                raise NotCompilable(f"TierDistribution.{other}")
+    parts.append("}")
+    return concat(*parts)
+
+
+def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    def checked(argument: str) -> Callable[[str], str]:
+        def check(value: str) -> str:
+            if not value.strip() or len(value) > 20:
+                raise InvalidArgument(argument, "must be a key such as 2024-04 or 3-4")
+            return value.strip()
+
+        return check
+
+    round_key = context.argument(args["round"], String, checked("round"))
+    question_key = context.argument(args["question"], String, checked("question"))
+    question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
+    question, question_conditions = scoped(question_spec, context)
+    question_t, round_t = AssessmentQuestion.__table__, AssessmentRound.__table__
+    found = [
+        on(question, question_t.c.key) == question_key,
+        on(question, question_t.c.framework_id).in_(
+            select(round_t.c.framework_id).where(round_t.c.key == round_key)
+        ),
+        *question_conditions,
+    ]
+    counts = (
+        func.dxlink_answer_counts(round_key, question_key)
+        .table_valued("option_id", "municipalities")
+        .alias()
+    )
+    suppressed = _suppressed(counts, context)
+    parts: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "AnswerDistribution", context):
+        parts.append(key((field.alias or field.name).value, not parts))
+        match field.name.value:
+            case "__typename":
+                parts.append('"AnswerDistribution"')
+            case "round":
+                parts.append(json(round_key))
+            case "suppressed":
+                parts.append(json(suppressed))
+            case "question":
+                assert field.selection_set is not None
+                parts.append(object_(question_spec, question, field.selection_set, context))
+            case "counts":
+                assert field.selection_set is not None
+                option, option_conditions = scoped(option_spec, context)
+                option_t = AssessmentOption.__table__
+                count = (
+                    select(counts.c.municipalities)
+                    .where(counts.c.option_id == on(option, option_t.c.id))
+                    .scalar_subquery()
+                )
+                item: list[ColumnElement[Any] | str] = []
+                for sub in fields(field.selection_set, "AnswerCount", context):
+                    item.append(key((sub.alias or sub.name).value, not item))
+                    match sub.name.value:
+                        case "__typename":
+                            item.append('"AnswerCount"')
+                        case "count":
+                            item.append(json(case((suppressed, None), else_=count)))
+                        case "option":
+                            assert sub.selection_set is not None
+                            item.append(object_(option_spec, option, sub.selection_set, context))
+                        case other:
+                            raise NotCompilable(f"AnswerCount.{other}")
+                item.append("}")
+                rows = (
+                    select(concat(*item).label("item"))
+                    .select_from(option)
+                    .where(
+                        on(option, option_t.c.question_id) == on(question, question_t.c.id),
+                        *option_conditions,
+                    )
+                    .order_by(*[on(option, o) for o in option_spec.order_by])
+                    .correlate(question)
+                    .subquery()
+                )
+                parts.append(json_array(rows.c.item, None, rows))
+            case other:
+                raise NotCompilable(f"AnswerDistribution.{other}")
+    parts.append("}")
+    body = select(concat(*parts)).select_from(question).where(*found).scalar_subquery()
+    return func.coalesce(body, text("null"))
+
+
+ROOTS: dict[str, RootBuilder] = {
+    "municipalities": _municipalities,
+    "municipality": _by_code("Municipality"),
+    "prefecture": _by_code("Prefecture"),
+    "regions": _all("Region"),
+    "prefectures": _all("Prefecture"),
+    "tiers": _all("Tier"),
+    "standardDatasets": _all("StandardDataset"),
+    "assessmentFrameworks": _all("AssessmentFramework"),
+    "assessmentFramework": _framework,
+    "publishedStatistics": _statistics,
+    "node": _node,
+    "experts": _all("Expert", Expert.__table__.c.name, Expert.__table__.c.id),
+    "dispatchAssignments": _assignments,
+    "auditLog": _audit_log,
+    "viewer": _viewer,
+    "tierDistribution": _tier_distribution,
+    "assessmentAnswerCounts": _answer_counts,
+}
