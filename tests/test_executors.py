@@ -29,7 +29,7 @@ COVERED = [
     '{ municipality(code: "302015") { name region { name } ...M } } '
     "fragment M on Municipality { name code region { shortName } }",
     '{ municipalities(region: "海草") { totalCount nodes { code } } }',
-    'query($r: String) { municipalities(region: $r, first: 3) { totalCount nodes { code } } }',
+    "query($r: String) { municipalities(region: $r, first: 3) { totalCount nodes { code } } }",
     '{ municipality(code: "302015") { tier { score snapshotOn tier { name } } } }',
     "{ viewer { role subject municipality { code } expert { name } region { name } } }",
     "{ experts { name themes } dispatchAssignments { theme } }",
@@ -128,9 +128,7 @@ async def test_one_statement_serves_every_value_of_the_variables(
     }
     answers = []
     for n, code in ((2, "302015"), (2, "302015"), (3, "302023"), (1, "304271")):
-        response = await client.post(
-            "/graphql", json={**query, "variables": {"n": n, "c": code}}
-        )
+        response = await client.post("/graphql", json={**query, "variables": {"n": n, "c": code}})
         assert response.headers["x-dxlink-executor"] == "compiled"
         answers.append(data_of(response.json()))
     assert len(calls) == 1  # one statement for the document and role, whatever the values
