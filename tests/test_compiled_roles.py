@@ -1,0 +1,76 @@
+"""Every root field the compiled path covers, as every kind of principal, with both layers and
+with row-level security alone: compiled (never declined) and byte for byte the resolvers'."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from auth import policy
+from auth.tokens import mint_token
+from service.settings import Settings
+from tests import conftest
+from tests.auth.world import PRINCIPAL_NAMES, World, build_world, token_claims
+from tests.conftest import GraphQL, data_of
+
+SCOPED_MUNICIPALITY = (
+    "code tier { snapshotOn score reason decidedBy tier { level } } "
+    "tierHistory { snapshotOn overridden } "
+    "assessmentResponses { status version answers { numberValue textValue question { key } } } "
+    "datasets { title status keywords distributions { byteSize format } publishers { code } } "
+    "dispatchAssignments { theme status endedReason expert { name monthlyCapacity } "
+    "visits { status place report } }"
+)
+
+QUERIES = {
+    "viewer": "{ viewer { role subject municipality { code name tier { tier { level } } } "
+    "expert { name monthlyCapacity assignments { theme status municipality { code } "
+    "visits { place report } } } region { name municipalities { code } } } }",
+    "experts": "{ experts { name affiliation themes monthlyCapacity "
+    "assignments { theme endedReason municipality { code } } } }",
+    "assignments": "{ dispatchAssignments { theme status endedReason expert { name } "
+    "municipality { code tier { reason tier { name } } } visits { status report } } }",
+    "assignments of one municipality": "query($c: String) { dispatchAssignments("
+    "municipalityCode: $c) { theme municipality { code } } }",
+    "audit log": "{ auditLog(first: 5) { totalCount edges { cursor node { id action entity "
+    "entityKey before after actorRole } } pageInfo { hasNextPage endCursor } } }",
+    "tier distribution": "{ tierDistribution { snapshotOn total suppressed "
+    "counts { count tier { level name } } } }",
+    "answer counts": '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round '
+    "suppressed question { key text } counts { count option { label } } } }",
+    "municipalities of a region": '{ municipalities(first: 5, region: "海草") { totalCount '
+    f"nodes {{ {SCOPED_MUNICIPALITY} }} }} }}",
+    "one municipality": f'{{ municipality(code: "304271") {{ {SCOPED_MUNICIPALITY} }} }}',
+    "node": "query($id: ID!) { node(id: $id) { id ... on Municipality { code tier { score } } } }",
+}
+
+
+@pytest.fixture
+async def world(connection: AsyncConnection) -> World:
+    return await build_world(connection)
+
+
+@pytest.mark.parametrize("layer", ["query+rls", "rls-only"])
+@pytest.mark.parametrize("who", PRINCIPAL_NAMES)
+@pytest.mark.parametrize("shape", list(QUERIES))
+async def test_compiled_as_every_principal(
+    gql: GraphQL,
+    world: World,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    shape: str,
+    who: str,
+    layer: str,
+) -> None:
+    if layer == "rls-only":
+        monkeypatch.setattr(policy, "QUERY_LAYER", False)
+    principal = world.principals[who]
+    token = None
+    if principal.subject is not None:
+        token = mint_token(
+            settings, role=principal.role, subject=principal.subject, scope=token_claims(principal)
+        )
+    variables = {"c": "302015", "id": "TXVuaWNpcGFsaXR5OjMwMjAxNQ"}
+    before = len(conftest.executors_compared)
+    data_of(await gql(QUERIES[shape], variables, token=token))
+    assert len(conftest.executors_compared) == before + 1, f"{shape} was not compiled"
