@@ -28,7 +28,9 @@ def render() -> str:
         "",
         "Rows a role may not read are absent: lists omit them, `node(id:)` and lookups return",
         "null, exactly as for a row that does not exist. Hidden fields resolve to null.",
-        "Writes arrive with the mutations of later features; each adds its operation here.",
+        'Writes are mutations; each is an operation of the types it changes (below, "Who',
+        'writes what"). A refused write is a `userError` `FORBIDDEN`, or `NOT_FOUND` where the',
+        "row is not readable either.",
         "",
         "## Roles",
         "",
@@ -92,6 +94,29 @@ def render() -> str:
                 + ", ".join(f"`{r}`" for r in hidden_from)
                 + " |"
             )
+    lines += [
+        "",
+        "## Who writes what",
+        "",
+        "Each mutation is an operation; a row of the table says, for each type it changes, what",
+        "it does there and which rows each role may change (judged on the row's municipality",
+        "and expert). An update changes the listed fields only.",
+        "",
+        "| operation | type | does | " + " | ".join(f"`{r.value}`" for r in roles) + " | fields |",
+        "|---|---|---|" + "---|" * len(roles) + "---|",
+    ]
+    writes = sorted(
+        (operation, name, rule)
+        for name, entity in POLICY.items()
+        for operation, rule in entity.writes.items()
+    )
+    for operation, name, rule in writes:
+        actions = ", ".join(sorted(a.value for a in rule.actions))
+        cells = [short[rule.rows.get(role, Rows.NONE)] for role in roles]
+        changed = ", ".join(f"`{_camel(c)}`" for c in sorted(rule.columns)) or "—"
+        lines.append(
+            f"| `{operation}` | `{name}` | {actions} | " + " | ".join(cells) + f" | {changed} |"
+        )
     lines += ["", "## What each type is", ""]
     lines += [
         f"- `{name}`: {entity.description}"

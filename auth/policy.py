@@ -29,9 +29,11 @@ from service.models import (
     Dataset,
     DatasetPublisher,
     DispatchAssignment,
+    DispatchRequest,
     DispatchVisit,
     Distribution,
     Expert,
+    ExpertAvailability,
     Municipality,
     TierAssignment,
 )
@@ -57,6 +59,31 @@ class Rows(Enum):
     PUBLISHED_OR_OWN = "published rows, and drafts the principal's municipality publishes"
 
 
+class Action(Enum):
+    """What an operation does to the entity's table."""
+
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Write:
+    """Who may do one operation (a mutation) to rows of an entity.
+
+    ``rows`` says, role by role, which rows (`Rows.ALL`, `Rows.OWN_MUNICIPALITY` or
+    `Rows.OWN_EXPERT`, judged on the row's scope: its municipality and expert); an update may
+    change ``columns`` only (``version`` and ``updated_at`` always change with it). PostgreSQL
+    enforces the same (migration f7a8b9c0d1e2): the service names its operation in the
+    transaction-local setting ``dxlink.operation``, the write policies check the role and the
+    row, and a trigger checks the columns.
+    """
+
+    actions: frozenset[Action]
+    rows: dict[Role, Rows]
+    columns: frozenset[str] = frozenset()
+
+
 @dataclass(frozen=True)
 class EntityPolicy:
     """Access to one GraphQL type; ``municipality``/``expert`` locate a row's scope."""
@@ -64,6 +91,8 @@ class EntityPolicy:
     description: str
     read: dict[Role, Rows]
     hidden: dict[Role, frozenset[str]] = field(default_factory=dict)
+    # Operation (mutation) name -> who may do it to which rows.
+    writes: dict[str, Write] = field(default_factory=dict)
     municipality: ColumnElement[Any] | None = None
     expert: ColumnElement[Any] | None = None
     published: ColumnElement[bool] | None = None
@@ -84,6 +113,8 @@ def _roles(**rules: Rows) -> dict[Role, Rows]:
 tier_t = TierAssignment.__table__
 response_t = AssessmentResponse.__table__
 expert_t = Expert.__table__
+availability_t = ExpertAvailability.__table__
+request_t = DispatchRequest.__table__
 assignment_t = DispatchAssignment.__table__
 visit_t = DispatchVisit.__table__
 municipality_t = Municipality.__table__
@@ -136,6 +167,12 @@ _ANSWERS = _roles(
 
 # Assignments and their visits: the prefecture's staff, the region's office, the
 # municipality and the assigned expert.
+_FILE = _roles(
+    prefecture_admin=Rows.ALL,
+    dispatch_coordinator=Rows.ALL,
+    municipal_staff=Rows.OWN_MUNICIPALITY,
+)
+
 _DISPATCH = _roles(
     prefecture_admin=Rows.ALL,
     dispatch_coordinator=Rows.ALL,
@@ -143,6 +180,17 @@ _DISPATCH = _roles(
     municipal_staff=Rows.OWN_MUNICIPALITY,
     expert=Rows.OWN_EXPERT,
 )
+
+# Writes of dispatch: coordinators (and the prefecture) run it; experts plan and report their own
+# sessions; a municipality files its requests and confirms its reports.
+_COORDINATORS = _roles(prefecture_admin=Rows.ALL, dispatch_coordinator=Rows.ALL)
+
+
+def _coordinators(*actions: Action, columns: tuple[str, ...] = ()) -> Write:
+    return Write(frozenset(actions), _COORDINATORS, frozenset(columns))
+
+
+_PLAN = _roles(prefecture_admin=Rows.ALL, dispatch_coordinator=Rows.ALL, expert=Rows.OWN_EXPERT)
 
 # Datasets and their distributions: the public catalog, plus drafts for their publishers.
 _CATALOG = {
@@ -203,12 +251,73 @@ POLICY: dict[str, EntityPolicy] = {
             municipal_staff=Rows.ASSIGNED_TO_OWN_MUNICIPALITY,
             regional_office=Rows.ASSIGNED_IN_REGION,
         ),
-        # Capacity is the coordinators' planning figure.
+        # Capacity is the coordinators' planning figure; the contact is for those who work
+        # with the expert, not for the region's office.
         hidden={
             Role.municipal_staff: frozenset({"monthly_capacity"}),
-            Role.regional_office: frozenset({"monthly_capacity"}),
+            Role.regional_office: frozenset({"monthly_capacity", "contact"}),
         },
         expert=expert_t.c.id,
+        writes={
+            "createExpert": _coordinators(Action.INSERT),
+            "updateExpert": _coordinators(
+                Action.UPDATE,
+                columns=(
+                    *("name", "affiliation", "main_job", "themes", "skills"),
+                    *("adviser_registrations", "contact", "monthly_capacity"),
+                ),
+            ),
+        },
+    ),
+    "ExpertAvailability": EntityPolicy(
+        description="A period in which an expert can take sessions: visible where the expert is.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            expert=Rows.OWN_EXPERT,
+            municipal_staff=Rows.ASSIGNED_TO_OWN_MUNICIPALITY,
+            regional_office=Rows.ASSIGNED_IN_REGION,
+        ),
+        expert=availability_t.c.expert_id,
+        writes={
+            # The windows come with the profile; updateExpert replaces them.
+            "createExpert": _coordinators(Action.INSERT),
+            "updateExpert": _coordinators(Action.INSERT, Action.DELETE),
+        },
+    ),
+    "DispatchProgramme": EntityPolicy(
+        description="The dispatch programme of a fiscal year: its period, theme menu and rules.",
+        read=_everyone(),
+        writes={
+            "createDispatchProgramme": _coordinators(Action.INSERT),
+            "updateDispatchProgramme": _coordinators(
+                Action.UPDATE,
+                columns=(
+                    *("name", "starts_on", "ends_on", "themes", "sessions_per_month_target"),
+                    *("sessions_per_month_max", "first_session_on_site", "confirmation_required"),
+                ),
+            ),
+        },
+    ),
+    "DispatchRequest": EntityPolicy(
+        description="A municipality's request for an expert on a theme: its own and the "
+        "coordinators'.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            regional_office=Rows.REGION,
+            municipal_staff=Rows.OWN_MUNICIPALITY,
+        ),
+        municipality=request_t.c.municipality_id,
+        writes={
+            "fileDispatchRequest": Write(frozenset({Action.INSERT}), _FILE),
+            "withdrawDispatchRequest": Write(
+                frozenset({Action.UPDATE}), _FILE, frozenset({"status"})
+            ),
+            # Assigning an expert matches the request; ending the assignment reopens it.
+            "assignExpert": _coordinators(Action.UPDATE, columns=("status",)),
+            "endAssignment": _coordinators(Action.UPDATE, columns=("status",)),
+        },
     ),
     "DispatchAssignment": EntityPolicy(
         description="An expert assigned to a municipality for a theme and period.",
@@ -216,14 +325,42 @@ POLICY: dict[str, EntityPolicy] = {
         hidden={Role.regional_office: frozenset({"ended_reason"})},
         municipality=assignment_t.c.municipality_id,
         expert=assignment_t.c.expert_id,
+        writes={
+            "assignExpert": _coordinators(Action.INSERT),
+            # Reassigning ends the assignment and inserts the next one.
+            "reassignExpert": _coordinators(
+                Action.UPDATE, Action.INSERT, columns=("status", "ends_on", "ended_reason")
+            ),
+            "endAssignment": _coordinators(
+                Action.UPDATE, columns=("status", "ends_on", "ended_reason")
+            ),
+        },
     ),
     "DispatchVisit": EntityPolicy(
         description="One session of an assignment (planned or held) and the expert's report.",
         read=_DISPATCH,
         # The report is between the expert, the municipality and the prefecture.
-        hidden={Role.regional_office: frozenset({"report"})},
+        hidden={Role.regional_office: frozenset({"report", "next_steps", "hours"})},
         municipality=_visit_municipality,
         expert=_visit_expert,
+        writes={
+            "planSession": Write(frozenset({Action.INSERT}), _PLAN),
+            "recordSessionReport": Write(
+                frozenset({Action.UPDATE}),
+                _roles(prefecture_admin=Rows.ALL, expert=Rows.OWN_EXPERT),
+                frozenset({"status", "report", "next_steps", "hours", "reported_at"}),
+            ),
+            "confirmSessionReport": Write(
+                frozenset({Action.UPDATE}),
+                _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY),
+                frozenset({"confirmed_at", "confirmed_by"}),
+            ),
+            "cancelSession": Write(
+                frozenset({Action.UPDATE}),
+                {**_PLAN, Role.municipal_staff: Rows.OWN_MUNICIPALITY},
+                frozenset({"status", "cancelled_reason"}),
+            ),
+        },
     ),
     "Dataset": EntityPolicy(
         description="An open dataset: public once published; drafts for publishers.",
@@ -237,6 +374,24 @@ POLICY: dict[str, EntityPolicy] = {
         published=distribution_t.c.dataset_published,
         published_by=_published_by(distribution_t.c.dataset_id),
     ),
+    # Sessions counted by month and a programme's progress: views that count, for each viewer,
+    # the rows row-level security lets it read (security_invoker), so their rows are open to
+    # every role that reads dispatch at all.
+    **{
+        name: EntityPolicy(
+            description=description,
+            read={
+                **_roles(**dict.fromkeys((r.value for r in Role), Rows.ALL)),
+                Role.public: Rows.NONE,
+            },
+        )
+        for name, description in (
+            ("ProgrammeProgress", "A programme's requests and sessions, counted as visible."),
+            ("ExpertMonth", "An expert's sessions in a month, counted as visible."),
+            ("MunicipalityMonth", "A municipality's sessions in a month, counted as visible."),
+            ("AssignmentMonth", "An assignment's sessions in a month, counted as visible."),
+        )
+    },
     "AuditRecord": EntityPolicy(
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
@@ -305,3 +460,48 @@ def hidden_fields(type_name: str, principal: Principal) -> frozenset[str]:
     if entity is None:
         return frozenset()
     return entity.hidden.get(principal.role, frozenset())
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a row belongs, for the write rules: its municipality and expert (None: none)."""
+
+    municipality_id: int | None = None
+    expert_id: int | None = None
+
+
+def write_rule(type_name: str, operation: str) -> Write | None:
+    entity = POLICY.get(type_name)
+    return None if entity is None else entity.writes.get(operation)
+
+
+def can_write(
+    type_name: str, operation: str, action: Action, principal: Principal, scope: Scope
+) -> bool:
+    """Whether ``principal`` may ``action`` a row of ``type_name`` in ``scope`` for
+    ``operation``.
+
+    With the query layer switched off (tests), the service asks nothing and PostgreSQL's write
+    policies alone decide."""
+    if not QUERY_LAYER:
+        return True
+    rule = write_rule(type_name, operation)
+    if rule is None or action not in rule.actions:
+        return False
+    match rule.rows.get(principal.role, Rows.NONE):
+        case Rows.ALL:
+            return True
+        case Rows.OWN_MUNICIPALITY:
+            return scope.municipality_id is not None and (
+                scope.municipality_id == principal.municipality_id
+            )
+        case Rows.OWN_EXPERT:
+            return scope.expert_id is not None and scope.expert_id == principal.expert_id
+        case _:
+            return False
+
+
+def may_write(type_name: str, operation: str, principal: Principal) -> bool:
+    """Whether ``principal``'s role may do ``operation`` to any row of ``type_name`` at all."""
+    rule = write_rule(type_name, operation)
+    return rule is not None and rule.rows.get(principal.role, Rows.NONE) is not Rows.NONE

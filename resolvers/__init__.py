@@ -6,7 +6,7 @@ import strawberry
 
 from resolvers.assessments import AssessmentQuery
 from resolvers.audit import AuditQuery
-from resolvers.dispatch import DispatchQuery
+from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
 from resolvers.open_data import OpenDataQuery
@@ -25,4 +25,12 @@ class Query(
     AuditQuery,
     NodeQuery,
 ):
+    pass
+
+
+@strawberry.type(
+    description="Everything a client can change: each mutation takes one `input` and answers "
+    'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
+)
+class Mutation(DispatchMutation):
     pass

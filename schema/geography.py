@@ -16,16 +16,18 @@ from service.models import AssessmentResponse as ResponseModel
 from service.models import Dataset as DatasetModel
 from service.models import DatasetPublisher as PublisherModel
 from service.models import DispatchAssignment as DispatchAssignmentModel
+from service.models import DispatchRequest as DispatchRequestModel
 from service.models import Municipality as MunicipalityModel
 from service.models import MunicipalityKind as MunicipalityKindModel
 from service.models import Prefecture as PrefectureModel
 from service.models import Region as RegionModel
 from service.models import TierAssignment as TierAssignmentModel
+from service.models.views import municipality_month
 from service.pagination import check_page_size
 
 if TYPE_CHECKING:
     from schema.assessments import AssessmentResponse
-    from schema.dispatch import DispatchAssignment
+    from schema.dispatch import DispatchAssignment, DispatchRequest, MunicipalityMonth
     from schema.open_data import Dataset
     from schema.tiers import TierAssignment
 
@@ -35,6 +37,7 @@ municipality_t = MunicipalityModel.__table__
 tier_assignment_t = TierAssignmentModel.__table__
 response_t = ResponseModel.__table__
 dispatch_assignment_t = DispatchAssignmentModel.__table__
+request_t = DispatchRequestModel.__table__
 dataset_t = DatasetModel.__table__
 publisher_t = PublisherModel.__table__
 
@@ -171,6 +174,18 @@ KIND_LABEL = case(
             dispatch_assignment_t.c.municipality_id,
             (dispatch_assignment_t.c.starts_on, dispatch_assignment_t.c.id),
         ),
+        "dispatch_sessions_by_month": ToMany(
+            "MunicipalityMonth",
+            municipality_t.c.id,
+            municipality_month.c.municipality_id,
+            (municipality_month.c.month,),
+        ),
+        "dispatch_requests": ToMany(
+            "DispatchRequest",
+            municipality_t.c.id,
+            request_t.c.municipality_id,
+            (request_t.c.created_at.desc(), request_t.c.id.desc()),
+        ),
         "datasets": ToMany(
             "Dataset",
             municipality_t.c.id,
@@ -240,3 +255,19 @@ class Municipality(Node):
         self, info: Info
     ) -> list[Annotated[DispatchAssignment, strawberry.lazy("schema.dispatch")]]:
         return await info.context.loaders.load_related(self, "dispatch_assignments")
+
+    @strawberry.field(
+        description="派遣要望 / requests for experts, newest first, as far as visible."
+    )
+    async def dispatch_requests(
+        self, info: Info
+    ) -> list[Annotated[DispatchRequest, strawberry.lazy("schema.dispatch")]]:
+        return await info.context.loaders.load_related(self, "dispatch_requests")
+
+    @strawberry.field(
+        description="Dispatch sessions by month against the target, as far as visible."
+    )
+    async def dispatch_sessions_by_month(
+        self, info: Info
+    ) -> list[Annotated[MunicipalityMonth, strawberry.lazy("schema.dispatch")]]:
+        return await info.context.loaders.load_related(self, "dispatch_sessions_by_month")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -303,6 +304,39 @@ class RequestSession:
             return (await connection.exec_driver_sql(sql, tuple(args))).scalar()
 
         return await self._run(run)
+
+    async def rowcount(self, statement: Executable) -> int:
+        """The number of rows a write statement (without RETURNING) changed."""
+
+        async def run(session: AsyncSession) -> int:
+            result = await session.execute(statement)
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
+        return await self._run(run)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A block whose statements are undone (and only they) when it raises: one mutation
+        of an operation that may hold several."""
+
+        async def begin(session: AsyncSession) -> Any:
+            return await session.begin_nested()
+
+        nested = await self._run(begin)
+        try:
+            yield
+        except BaseException:
+
+            async def undo(session: AsyncSession) -> None:
+                await nested.rollback()
+
+            await self._run(undo)
+            raise
+
+        async def keep(session: AsyncSession) -> None:
+            await nested.commit()
+
+        await self._run(keep)
 
     async def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` on the session, alone, and to its end even if the caller is cancelled.

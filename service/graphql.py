@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import strawberry
 from cross_web import HTTPException
-from graphql import GraphQLError, VariableDefinitionNode
+from graphql import GraphQLError, OperationType, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -25,7 +25,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from auth.authenticate import Authenticator
 from auth.principal import PUBLIC
 from auth.tokens import AuthenticationError, TokenVerifier
-from resolvers import Query
+from resolvers import Mutation, Query
 from resolvers.context import Context
 from schema.scalars import SCALAR_MAP
 from service.availability import (
@@ -153,6 +153,7 @@ def build_schema(settings: Settings) -> DxlinkSchema:
     holder: dict[str, Documents] = {}
     schema = DxlinkSchema(
         query=Query,
+        mutation=Mutation,
         # Float written as PostgreSQL writes it, so that both executors agree (schema/scalars.py).
         execution_context_class=DxlinkExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
@@ -265,14 +266,16 @@ class GraphQLApp(GraphQL[Context, None]):
         if not prepared.ok:
             return None, receive  # strawberry reports the errors, from the same cache
         operation_name = payload.get("operationName")
-        if prepared.operation(operation_name) is None:
+        operation = prepared.operation(operation_name)
+        if operation is None:
             raise BadRequest(
                 "The document holds several operations: name one with `operationName`."
                 if operation_name is None
                 else f"The document has no operation named {operation_name!r}.",
                 field="operationName",
             )
-        if request.method == "POST" and self._compiled_allowed(request):
+        reading = operation.operation is OperationType.QUERY
+        if reading and request.method == "POST" and self._compiled_allowed(request):
             return await self.compiled.respond(body, payload, prepared, principal), receive
         return None, receive
 

@@ -12,6 +12,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, SmallInteger, and_, or_
@@ -52,7 +53,8 @@ class Ordering:
         return or_(*alternatives)
 
     def encode_cursor(self, values: Sequence[Any]) -> str:
-        raw = json.dumps([self.name, *values], ensure_ascii=False, separators=(",", ":"))
+        plain = [v.isoformat() if isinstance(v, date) else v for v in values]
+        raw = json.dumps([self.name, *plain], ensure_ascii=False, separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     def decode_cursor(self, cursor: str, argument: str = "after") -> list[Any]:
@@ -72,7 +74,10 @@ class Ordering:
             _fits(key, value) for key, value in zip(self.keys, values, strict=True)
         ):
             raise InvalidArgument(argument, "malformed cursor")
-        return values
+        return [
+            date.fromisoformat(v) if key.expr.type.python_type is date else v
+            for key, v in zip(self.keys, values, strict=True)
+        ]
 
 
 def _fits(key: SortKey, value: Any) -> bool:
@@ -83,6 +88,14 @@ def _fits(key: SortKey, value: Any) -> bool:
         return type(value) is int and -(2**bits) <= value < 2**bits
     if expected is str:
         return isinstance(value, str) and len(value) <= 1000 and is_storable_text(value)
+    if expected is date:
+        if not isinstance(value, str) or len(value) != 10:
+            return False
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
     return False
 
 

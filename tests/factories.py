@@ -20,9 +20,12 @@ from service.models import (
     Dataset,
     DatasetPublisher,
     DispatchAssignment,
+    DispatchProgramme,
+    DispatchRequest,
     DispatchVisit,
     Distribution,
     Expert,
+    ExpertAvailability,
     Municipality,
     TierAssignment,
 )
@@ -50,6 +53,7 @@ async def create_expert(connection: AsyncConnection, **overrides: Any) -> int:
         "affiliation": "株式会社サンプル",
         "main_job": "ITコンサルタント",
         "themes": ["生成AI", "DX推進計画"],
+        "contact": "senmon@example.jp",
         "monthly_capacity": 4,
         **overrides,
     }
@@ -84,6 +88,8 @@ async def create_visit(connection: AsyncConnection, *, assignment_id: int, **ove
         "place": "本庁舎 会議室",
         "theme": "生成AIの業務利用",
         "report": "利用ガイドラインの骨子を確認した。",
+        "next_steps": "庁内説明会の資料を準備する。",
+        "hours": 2,
         **overrides,
     }
     return await _insert(connection, DispatchVisit, values)
@@ -211,3 +217,45 @@ async def create_distribution(
         **overrides,
     }
     return await _insert(connection, Distribution, values)
+
+
+async def create_programme(connection: AsyncConnection, **overrides: Any) -> int:
+    """The FY2026 pilot's programme, unless told otherwise."""
+    values = {
+        "fiscal_year": 2026,
+        "name": "デジタル専門人材派遣 (FY2026)",
+        "starts_on": date(2026, 6, 1),
+        "ends_on": date(2027, 2, 28),
+        "themes": ["DX推進計画", "生成AI", "情報システム標準化"],
+        "sessions_per_month_target": 4,
+        "sessions_per_month_max": 6,
+        **overrides,
+    }
+    return await _insert(connection, DispatchProgramme, values)
+
+
+async def create_request(
+    connection: AsyncConnection, *, programme_id: int, municipality_id: int, **overrides: Any
+) -> int:
+    values = {
+        "programme_id": programme_id,
+        "municipality_id": municipality_id,
+        "theme": "生成AI",
+        "goals": "生成AIの業務利用ガイドラインを策定する",
+        "status": "OPEN",
+        **overrides,
+    }
+    return await _insert(connection, DispatchRequest, values)
+
+
+async def create_availability(
+    connection: AsyncConnection, *, expert_id: int, **overrides: Any
+) -> int:
+    values = {
+        "expert_id": expert_id,
+        "starts_on": date(2026, 6, 1),
+        "ends_on": date(2027, 2, 28),
+        "note": "平日夜間・土曜",
+        **overrides,
+    }
+    return await _insert(connection, ExpertAvailability, values)

@@ -26,8 +26,20 @@ QUERIES = {
     "viewer": "{ viewer { role subject municipality { code name tier { tier { level } } } "
     "expert { name monthlyCapacity assignments { theme status municipality { code } "
     "visits { place report } } } region { name municipalities { code } } } }",
-    "experts": "{ experts { name affiliation themes monthlyCapacity "
-    "assignments { theme endedReason municipality { code } } } }",
+    "experts": "{ experts { totalCount nodes { name affiliation themes monthlyCapacity "
+    "contact skills availability { startsOn } sessionsByMonth { month planned held } "
+    "assignments { theme endedReason municipality { code } } } } }",
+    "requests": "{ dispatchRequests { totalCount nodes { theme status goals "
+    "municipality { code } programme { fiscalYear } assignments { theme } } } }",
+    "assignments (connection)": '{ assignments(month: "2026-12", status: ACTIVE) { totalCount '
+    "edges { cursor node { theme version synthetic expert { name } municipality { code } "
+    "request { theme } programme { name } sessionsByMonth { month planned held target "
+    "maximum } visits { status hours nextSteps } } } pageInfo { hasNextPage endCursor } } }",
+    "programme": "{ dispatchProgramme { fiscalYear name themes sessionsPerMonthMax "
+    "progress { requests matched open sessionsPlanned sessionsHeld onSiteShare } } "
+    "dispatchProgrammes { fiscalYear } }",
+    "municipality months": '{ municipality(code: "302015") { dispatchSessionsByMonth { month '
+    "planned held onSite target assignments } dispatchRequests { theme status } } }",
     "assignments": "{ dispatchAssignments { theme status endedReason expert { name } "
     "municipality { code tier { reason tier { name } } } visits { status report } } }",
     "assignments of one municipality": "query($c: String) { dispatchAssignments("

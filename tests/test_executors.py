@@ -32,7 +32,7 @@ COVERED = [
     "query($r: String) { municipalities(region: $r, first: 3) { totalCount nodes { code } } }",
     '{ municipality(code: "302015") { tier { score snapshotOn tier { name } } } }',
     "{ viewer { role subject municipality { code } expert { name } region { name } } }",
-    "{ experts { name themes } dispatchAssignments { theme } }",
+    "{ experts(first: 2) { totalCount nodes { name themes } } dispatchAssignments { theme } }",
     '{ auditLog(first: 2, entity: "expert") { totalCount edges { node { action } } } }',
     "{ tierDistribution { snapshotOn total suppressed counts { count tier { level name } } } }",
     '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round suppressed '

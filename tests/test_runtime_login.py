@@ -43,7 +43,7 @@ from service.models import Expert
 from service.settings import Settings, SettingsError
 from tests import factories as f
 from tests.auth.test_policy_matrix import NODE, SCOPED, expected_visible, token_for
-from tests.auth.world import OWN, PRINCIPAL_NAMES, World, build_world
+from tests.auth.world import PRINCIPAL_NAMES, World, build_world
 from tests.database import scratch_database
 
 OWNER_PASSWORD = "owner-login-password-of-the-tests"
@@ -118,16 +118,7 @@ async def deployment(
                 async with owner_engine.begin() as connection:
                     await connection.execute(text(MAINTENANCE))
                     world = await build_world(connection)
-                    await connection.execute(
-                        text(
-                            "WITH p AS (INSERT INTO dispatch_programme (fiscal_year, starts_on, "
-                            "ends_on, themes, sessions_per_month_target) VALUES (2026, "
-                            "'2026-04-01', '2027-03-31', '{}', 4) RETURNING id) "
-                            "INSERT INTO dispatch_request (programme_id, municipality_id, theme) "
-                            "SELECT p.id, :m, '生成AI' FROM p"
-                        ),
-                        {"m": world.municipality[OWN]},
-                    )
+                    # (The world holds requests already, of the FY2026 programme.)
                     # Every world response (all submitted) chooses one option of question 0-1.
                     responses = await connection.scalars(text("SELECT id FROM assessment_response"))
                     for response in list(responses):

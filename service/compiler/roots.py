@@ -32,6 +32,15 @@ from service.compiler.objects import (
     scoped,
 )
 from service.compiler.text import concat, json, json_array, key, text
+from service.dispatch.service import (
+    ASSIGNMENTS_BY_START,
+    EXPERTS_BY_NAME,
+    REQUESTS_NEWEST_FIRST,
+    assignment_conditions,
+    expert_conditions,
+    month_bounds,
+    request_conditions,
+)
 from service.errors import InvalidArgument
 from service.geography.codes import require_valid_code
 from service.geography.repository import (
@@ -46,8 +55,6 @@ from service.models import (
     AssessmentQuestion,
     AssessmentRound,
     AuditRecord,
-    DispatchAssignment,
-    Expert,
     Municipality,
     Region,
     SupportTier,
@@ -159,7 +166,7 @@ def _node(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     return one(spec, node.selection_set, context, [spec.key == value])
 
 
-def _assignments(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+def _assignment_list(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     spec = REGISTRY["DispatchAssignment"]
     where = []
     if context.decide(args["municipalityCode"], lambda v: v is not None):
@@ -168,13 +175,88 @@ def _assignments(node: FieldNode, args: dict[str, Arg], context: Context) -> Any
             String,
             lambda v: require_valid_code(v.strip(), "municipalityCode"),
         )
-        where.append(
-            DispatchAssignment.__table__.c.municipality_id.in_(
-                select(municipality_t.c.id).where(municipality_t.c.code == code)
-            )
-        )
+        where = assignment_conditions(municipality_code=code)
     assert node.selection_set is not None
     return list_(spec, node.selection_set, context, where)
+
+
+def _given(context: Context, arg: Arg, type_: Any = String, transform: Any = None) -> Any:
+    """A bind parameter of an optional filter's value, or None when it is not given (which
+    shapes the statement: a variant of its own)."""
+    if not context.decide(arg, lambda v: v is not None):
+        return None
+    if transform is None:
+        return context.argument(arg, type_)
+    return context.argument(arg, type_, transform)
+
+
+def _experts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    where = expert_conditions(theme=_given(context, args["theme"]))
+    return connection(
+        REGISTRY["Expert"], node, context, where, EXPERTS_BY_NAME, args,
+        context.settings.default_page_size,
+    )  # fmt: skip
+
+
+def _dispatch_requests(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    where = request_conditions(
+        municipality_code=_given(
+            context,
+            args["municipalityCode"],
+            transform=lambda v: require_valid_code(v.strip(), "municipalityCode"),
+        ),
+        status=_given(context, args["status"], transform=lambda v: v.name),
+        programme_year=_given(context, args["fiscalYear"], Integer),
+    )
+    return connection(
+        REGISTRY["DispatchRequest"], node, context, where, REQUESTS_NEWEST_FIRST, args,
+        context.settings.default_page_size,
+    )  # fmt: skip
+
+
+def _assignments(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    expert = None
+    if context.decide(args["expert"], lambda v: v is not None):
+        expert = context.argument(args["expert"], Integer, lambda v: _expert_key(v))
+    month = context.decide(args["month"], lambda v: v is not None)
+    where = assignment_conditions(
+        municipality_code=_given(
+            context,
+            args["municipality"],
+            transform=lambda v: require_valid_code(v.strip(), "municipality"),
+        ),
+        expert_id=expert,
+        theme=_given(context, args["theme"]),
+        status=_given(context, args["status"], transform=lambda v: v.name),
+        month_first=context.argument(args["month"], Date, lambda v: month_bounds(v)[0])
+        if month
+        else None,
+        month_next=context.argument(args["month"], Date, lambda v: month_bounds(v)[1])
+        if month
+        else None,
+    )
+    return connection(
+        REGISTRY["DispatchAssignment"], node, context, where, ASSIGNMENTS_BY_START, args,
+        context.settings.default_page_size,
+    )  # fmt: skip
+
+
+def _expert_key(value: str) -> int:
+    """An expert id's key; -1 (no such expert) for an id of another type, as the resolvers."""
+    spec, key = decode_global_id(value, "expert")
+    return int(key) if spec.name == "Expert" else -1
+
+
+def _programme(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["DispatchProgramme"]
+    assert node.selection_set is not None
+    if not context.decide(args["fiscalYear"], lambda v: v is not None):
+        newest = list_(spec, node.selection_set, context, order_by=[spec.key.desc()], limit=1)
+        return func.coalesce(
+            func.nullif(func.substr(newest, 2, func.length(newest) - 2), ""), text("null")
+        )
+    year = context.argument(args["fiscalYear"], Integer)
+    return one(spec, node.selection_set, context, [spec.key == year])
 
 
 _NEWEST_FIRST = Ordering("audit:id:desc", (SortKey(AuditRecord.__table__.c.id, True),))
@@ -384,8 +466,12 @@ ROOTS: dict[str, RootBuilder] = {
     "assessmentFramework": _framework,
     "publishedStatistics": _statistics,
     "node": _node,
-    "experts": _all("Expert", Expert.__table__.c.name, Expert.__table__.c.id),
-    "dispatchAssignments": _assignments,
+    "experts": _experts,
+    "dispatchRequests": _dispatch_requests,
+    "assignments": _assignments,
+    "dispatchAssignments": _assignment_list,
+    "dispatchProgrammes": _all("DispatchProgramme"),
+    "dispatchProgramme": _programme,
     "auditLog": _audit_log,
     "viewer": _viewer,
     "tierDistribution": _tier_distribution,

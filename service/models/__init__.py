@@ -1,5 +1,6 @@
 """ORM models, one module per aggregate; importing this package registers every table."""
 
+from service.models.access import WriteRule
 from service.models.assessment import (
     AssessmentAnswer,
     AssessmentAnswerOption,
@@ -20,8 +21,11 @@ from service.models.dispatch import (
     DispatchRequest,
     DispatchVisit,
     Expert,
+    ExpertAvailability,
+    RequestStatus,
 )
 from service.models.geography import Municipality, MunicipalityKind, Prefecture, Region
+from service.models.idempotency import IdempotencyKey
 from service.models.open_data import Dataset, DatasetPublisher, Distribution, StandardDataset
 from service.models.statistics import PublishedStatistic
 from service.models.tier import SupportTier, TierAssignment
@@ -46,16 +50,20 @@ __all__ = [
     "DispatchVisit",
     "Distribution",
     "Expert",
+    "ExpertAvailability",
+    "IdempotencyKey",
     "Municipality",
     "MunicipalityKind",
     "Prefecture",
     "PublishedStatistic",
     "QuestionKind",
     "Region",
+    "RequestStatus",
     "ResponseStatus",
     "StandardDataset",
     "SupportTier",
     "TierAssignment",
     "WorkingGroup",
     "WorkingGroupMembership",
+    "WriteRule",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, func
+from sqlalchemy import Boolean, DateTime, Enum, Integer, MetaData, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so Alembic migrations can refer to them and autogenerate stays quiet.
@@ -38,3 +38,13 @@ def updated_at_column() -> Mapped[datetime]:
     return mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+def version_column() -> Mapped[int]:
+    """The row's version for optimistic concurrency: updates name the version they read."""
+    return mapped_column(Integer, default=1, server_default="1", nullable=False)
+
+
+def synthetic_column() -> Mapped[bool]:
+    """True for demo data (`dxlink seed --demo`), never for reference or real data."""
+    return mapped_column(Boolean, default=False, server_default=false(), nullable=False)

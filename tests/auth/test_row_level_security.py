@@ -72,6 +72,9 @@ async def test_every_scoped_table_has_row_level_security(connection: AsyncConnec
         "dataset_publisher",
         "distribution",
         "audit_log",
+        "expert_availability",
+        "dispatch_programme",
+        "idempotency_key",
     }
     rows = await connection.execute(
         text("SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'")
@@ -93,7 +96,7 @@ async def test_every_table_with_row_level_security_holds_its_owner_too(
             )
         )
     ).all()
-    assert len(tables) == 12
+    assert len(tables) == 15
     for table in tables:
         assert table.relforcerowsecurity, table.relname
         policies = (
@@ -130,7 +133,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 20
+    assert len(functions) == 23
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name
@@ -146,8 +149,8 @@ EVERY_LIST = """
       visits { report assignment { municipality { code } } }
       expert { name assignments { municipality { code } } } }
   } } }
-  experts { name assignments {
-    municipality { code } visits { assignment { municipality { code } } } } }
+  experts { nodes { name assignments {
+    municipality { code } visits { assignment { municipality { code } } } } } }
   dispatchAssignments { municipality { code } }
   auditLog(first: 100) { totalCount edges { node { entity } } }
 }
@@ -184,7 +187,7 @@ async def test_municipal_staff_sees_no_row_of_another_municipality(
     monkeypatch.setattr(policy, "QUERY_LAYER", query_layer)
     data = data_of(await gql(EVERY_LIST, token=staff_token(settings)))
     assert scoped_codes(data) == {OWN}
-    assert data["experts"] == [
+    assert data["experts"]["nodes"] == [
         {
             "name": "専門家A",
             "assignments": [

@@ -70,13 +70,34 @@ async def build_world(connection: AsyncConnection) -> World:
         ),
         "C": (FAR, {}),
     }
+    programme = await f.create_programme(connection)
+    world.rows["DispatchProgramme"].append(Row(encode_global_id("DispatchProgramme", 2026)))
     for name, (code, overrides) in plans.items():
         expert = await f.create_expert(connection, name=f"専門家{name}")
         world.experts[name] = expert
         world.rows["Expert"].append(Row(encode_global_id("Expert", expert), expert_id=expert))
+        window = await f.create_availability(connection, expert_id=expert)
+        world.rows["ExpertAvailability"].append(
+            Row(encode_global_id("ExpertAvailability", window), expert_id=expert)
+        )
+        request = await f.create_request(
+            connection,
+            programme_id=programme,
+            municipality_id=world.municipality[code],
+            theme=f"生成AI {name}",
+            status="MATCHED",
+        )
+        world.rows["DispatchRequest"].append(
+            Row(encode_global_id("DispatchRequest", request), world.municipality[code])
+        )
         municipality = world.municipality[code]
         assignment = await f.create_assignment(
-            connection, expert_id=expert, municipality_id=municipality, **overrides
+            connection,
+            expert_id=expert,
+            municipality_id=municipality,
+            request_id=request,
+            programme_id=programme,
+            **overrides,
         )
         world.ever_assigned[expert].add(municipality)
         if not overrides:

@@ -1,0 +1,217 @@
+"""SQL of expert dispatch. Every statement runs as the request's principal under row-level
+security: a row the principal may not read is not found."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, DateTime, delete, func, insert, literal, select, update
+from sqlalchemy.engine import Row
+
+from service.database import RequestSession
+from service.models import (
+    DispatchAssignment,
+    DispatchProgramme,
+    DispatchRequest,
+    DispatchVisit,
+    Expert,
+    ExpertAvailability,
+    Municipality,
+)
+from service.models.dispatch import AssignmentStatus, VisitStatus
+
+expert_t = Expert.__table__
+availability_t = ExpertAvailability.__table__
+programme_t = DispatchProgramme.__table__
+request_t = DispatchRequest.__table__
+assignment_t = DispatchAssignment.__table__
+visit_t = DispatchVisit.__table__
+municipality_t = Municipality.__table__
+
+_EXPERT_LOCK = 7_306_440_100  # advisory lock class: one expert's sessions and capacity
+_FOUR_DAYS = timedelta(days=4)
+
+
+class DispatchRepository:
+    def __init__(self, db: RequestSession) -> None:
+        self.db = db
+
+    async def one(self, statement: Any) -> Row[Any] | None:
+        rows = await self.db.all(statement.limit(2))
+        return rows[0] if rows else None
+
+    async def lock_experts(self, *expert_ids: int) -> None:
+        """Serialise the writes that count one expert's sessions or capacity (in id order, so
+        two transactions locking two experts cannot deadlock)."""
+        for expert_id in sorted(set(expert_ids)):
+            await self.db.scalar(select(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id)))
+
+    # --- reads ---------------------------------------------------------------------------
+
+    async def expert(self, expert_id: int | None) -> Row[Any] | None:
+        return await self.one(select(expert_t).where(expert_t.c.id == expert_id))
+
+    async def programme(self, *, fiscal_year: int | None = None, id_: int | None = None) -> Any:
+        condition = (
+            programme_t.c.fiscal_year == fiscal_year
+            if fiscal_year is not None
+            else programme_t.c.id == id_
+        )
+        return await self.one(select(programme_t).where(condition))
+
+    async def municipality_id(self, code: str) -> int | None:
+        return await self.db.scalar(
+            select(municipality_t.c.id).where(municipality_t.c.code == code)
+        )
+
+    async def request(self, request_id: int | None) -> Row[Any] | None:
+        return await self.one(select(request_t).where(request_t.c.id == request_id))
+
+    async def assignment(self, assignment_id: int | None) -> Row[Any] | None:
+        return await self.one(select(assignment_t).where(assignment_t.c.id == assignment_id))
+
+    async def session(self, session_id: int | None) -> Row[Any] | None:
+        statement = (
+            select(
+                visit_t,
+                assignment_t.c.expert_id,
+                assignment_t.c.municipality_id,
+                assignment_t.c.programme_id,
+            )
+            .join(assignment_t, assignment_t.c.id == visit_t.c.assignment_id)
+            .where(visit_t.c.id == session_id)
+        )
+        return await self.one(statement)
+
+    async def open_assignments(
+        self, expert_id: int, starts_on: date, ends_on: date, *, excluding: int | None = None
+    ) -> list[Row[Any]]:
+        """The expert's running assignments overlapping a period, with their monthly target."""
+        statement = (
+            select(
+                assignment_t.c.id,
+                assignment_t.c.starts_on,
+                assignment_t.c.ends_on,
+                func.coalesce(programme_t.c.sessions_per_month_target, 4).label("target"),
+            )
+            .select_from(
+                assignment_t.outerjoin(programme_t, programme_t.c.id == assignment_t.c.programme_id)
+            )
+            .where(
+                assignment_t.c.expert_id == expert_id,
+                assignment_t.c.status.in_([AssignmentStatus.PLANNED, AssignmentStatus.ACTIVE]),
+                assignment_t.c.starts_on <= ends_on,
+                assignment_t.c.ends_on >= starts_on,
+                assignment_t.c.id != (excluding if excluding is not None else -1),
+            )
+        )
+        return list(await self.db.all(statement))
+
+    async def overlapping_session(
+        self, expert_id: int, starts_at: datetime, ends_at: datetime
+    ) -> Row[Any] | None:
+        """Another session of the expert (any assignment) that overlaps [starts_at, ends_at)."""
+        statement = (
+            select(visit_t.c.id, visit_t.c.starts_at, visit_t.c.ends_at)
+            .join(assignment_t, assignment_t.c.id == visit_t.c.assignment_id)
+            .where(
+                assignment_t.c.expert_id == expert_id,
+                visit_t.c.status != VisitStatus.CANCELLED,
+                visit_t.c.starts_at < ends_at,
+                visit_t.c.ends_at > starts_at,
+            )
+        )
+        return await self.one(statement)
+
+    async def sessions_before(self, assignment_id: int, starts_at: datetime) -> int:
+        """Sessions of the assignment (not cancelled) that start before ``starts_at``."""
+        return int(
+            await self.db.scalar(
+                select(func.count()).where(
+                    visit_t.c.assignment_id == assignment_id,
+                    visit_t.c.status != VisitStatus.CANCELLED,
+                    visit_t.c.starts_at < starts_at,
+                )
+            )
+        )
+
+    async def held_before(self, assignment_id: int, starts_at: datetime) -> int:
+        return int(
+            await self.db.scalar(
+                select(func.count()).where(
+                    visit_t.c.assignment_id == assignment_id,
+                    visit_t.c.status == VisitStatus.HELD,
+                    visit_t.c.starts_at < starts_at,
+                )
+            )
+        )
+
+    async def sessions_in_month(self, assignment_id: int, starts_at: datetime) -> int:
+        """Sessions of the assignment (not cancelled) in the Japanese month of ``starts_at``."""
+        month = func.date_trunc("month", func.timezone("Asia/Tokyo", visit_t.c.starts_at))
+        given = func.date_trunc(
+            "month", func.timezone("Asia/Tokyo", literal(starts_at, DateTime(timezone=True)))
+        )
+        return int(
+            await self.db.scalar(
+                select(func.count()).where(
+                    visit_t.c.assignment_id == assignment_id,
+                    visit_t.c.status != VisitStatus.CANCELLED,
+                    month == given,
+                )
+            )
+        )
+
+    async def today(self) -> date:
+        """Today in Japan, by the database's clock."""
+        return await self.db.scalar(select(func.timezone("Asia/Tokyo", func.now()).cast(Date)))
+
+    # --- writes --------------------------------------------------------------------------
+
+    async def insert(self, table: Any, values: dict[str, Any]) -> int:
+        rows = await self.db.all(insert(table).values(**values).returning(table.c.id))
+        return int(rows[0][0])
+
+    async def update_versioned(
+        self, table: Any, key: int, version: int, values: dict[str, Any]
+    ) -> bool:
+        """Update one row at ``version`` (and advance it); False when no such row is there at
+        that version (changed meanwhile, or not visible)."""
+        statement = (
+            update(table)
+            .where(table.c.id == key, table.c.version == version)
+            .values(**values, version=table.c.version + 1, updated_at=func.now())
+            .returning(table.c.id)
+        )
+        return bool(await self.db.all(statement))
+
+    async def update(self, table: Any, key: int, values: dict[str, Any]) -> None:
+        statement = update(table).where(table.c.id == key).values(**values).returning(table.c.id)
+        if "version" in table.c:
+            statement = statement.values(version=table.c.version + 1, updated_at=func.now())
+        await self.db.all(statement)
+
+    async def replace_availability(self, expert_id: int, windows: list[dict[str, Any]]) -> None:
+        await self.db.rowcount(
+            delete(availability_t).where(availability_t.c.expert_id == expert_id)
+        )
+        for window in windows:
+            await self.insert(availability_t, {"expert_id": expert_id, **window})
+
+
+def month_starts(starts_on: date, ends_on: date) -> list[date]:
+    """The first days of the months a period touches."""
+    out, current = [], starts_on.replace(day=1)
+    while current <= ends_on:
+        out.append(current)
+        current = next_month(current)
+    return out
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=28) + _FOUR_DAYS).replace(day=1)
+
+
+def overlaps_month(starts_on: date, ends_on: date, month: date) -> bool:
+    return starts_on < next_month(month) and ends_on >= month

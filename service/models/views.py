@@ -1,0 +1,55 @@
+"""Views the read path declares types over (migrations create them; Alembic does not manage
+them: they live in a MetaData of their own)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, Integer, MetaData, Table
+
+VIEWS = MetaData()
+
+
+def _months(name: str, key: str) -> Table:
+    return Table(
+        name,
+        VIEWS,
+        Column(key, Integer, primary_key=True),
+        Column("month", Date, primary_key=True),
+        Column("planned", Integer),
+        Column("held", Integer),
+        Column("on_site", Integer),
+        Column("target", Integer),
+        Column("assignments", Integer),
+    )
+
+
+# Sessions per month (Japan's months) of an expert and of a municipality, over all their
+# assignments, as far as the viewer may read them (security_invoker views).
+expert_month = _months("dispatch_expert_month", "expert_id")
+municipality_month = _months("dispatch_municipality_month", "municipality_id")
+
+assignment_month = Table(
+    "dispatch_assignment_month",
+    VIEWS,
+    Column("assignment_id", Integer, primary_key=True),
+    Column("expert_id", Integer),
+    Column("municipality_id", Integer),
+    Column("programme_id", Integer),
+    Column("month", Date, primary_key=True),
+    Column("planned", Integer),
+    Column("held", Integer),
+    Column("on_site", Integer),
+    Column("target", Integer),
+    Column("maximum", Integer),
+)
+
+programme_progress = Table(
+    "dispatch_programme_progress",
+    VIEWS,
+    Column("programme_id", Integer, primary_key=True),
+    Column("requests", Integer),
+    Column("matched", Integer),
+    Column("open", Integer),
+    Column("sessions_planned", Integer),
+    Column("sessions_held", Integer),
+    Column("sessions_held_on_site", Integer),
+)
