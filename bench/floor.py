@@ -1,22 +1,26 @@
-"""The floor: the benchmark's nested query answered by hand, as fast as plain Python gets.
+"""The floor: each benchmark query answered by hand, as a careful engineer writes it with asyncpg.
 
-A bare Starlette route (part of the benchmark, never of the product): three SQL statements
-through an asyncpg pool, the answer assembled in Python and encoded with orjson. It returns the
-same JSON as dxlink for
+A bare Starlette app (part of the benchmark, never of the product), one route per query shape
+of bench/shapes.py: a few SQL statements through an asyncpg pool, the answer assembled in Python
+and encoded with orjson, byte for byte the JSON dxlink gives for the same GraphQL query.
 
-    query($n: Int!) { municipalities(first: $n) { edges { node {
-      code name kana population region { name } datasets(first: 10) { identifier title modifiedOn }
-    } } } }
-
-as the public sees it (published datasets only). Run: uvicorn bench.floor:app (DATABASE_URL).
+It reads what dxlink's public requests read, under the same row-level security: it logs in as
+the API's runtime login (DATABASE_URL, as bench/run.py builds it), assumes the API role once per
+connection and keeps the public principal's settings in the session (BENCH_PRINCIPAL_SETTINGS,
+JSON, taken by bench/run.py from service/database.py), as dxlink's read pool does. Its pool has
+DXLINK_DB_READ_POOL_SIZE connections, like dxlink's compiled path, and the same planner cost
+(DXLINK_DB_RANDOM_PAGE_COST). Run: uvicorn bench.floor:app.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import unicodedata
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -29,7 +33,7 @@ from starlette.routing import Route
 PAGE = """
 SELECT id, code, name, kana, population, region_id FROM municipality ORDER BY code LIMIT $1
 """
-REGIONS = "SELECT id, name FROM region WHERE id = ANY($1::int[])"
+REGION_NAMES = "SELECT id, name FROM region WHERE id = ANY($1::int[])"
 # Each municipality's newest ten published datasets, read from the index in order and stopped
 # after ten (a window over all of a municipality's datasets costs 4x as much at N=20).
 DATASETS = """
@@ -43,23 +47,93 @@ CROSS JOIN LATERAL (
   LIMIT 10
 ) d
 """
+# One municipality and its lists in one round trip: arrays of records, decoded by asyncpg.
+ONE = """
+SELECT m.code, m.name, m.kana, m.kind::text AS kind, m.population, m.region_id,
+  r.name AS region_name, p.name AS prefecture_name,
+  ARRAY(SELECT o.code FROM municipality o WHERE o.region_id = m.region_id ORDER BY o.code)
+    AS region_codes,
+  ARRAY(SELECT ROW(t.snapshot_on, s.name) FROM tier_assignment t
+        JOIN support_tier s ON s.level = t.level
+        WHERE t.municipality_id = m.id ORDER BY t.snapshot_on DESC, t.id) AS tiers,
+  ARRAY(SELECT ROW(d.identifier, d.title) FROM dataset_publisher dp
+        JOIN dataset d ON d.id = dp.dataset_id
+        WHERE dp.municipality_id = m.id AND d.status = 'PUBLISHED'
+        ORDER BY dp.dataset_modified_on DESC NULLS LAST, dp.dataset_id LIMIT 10) AS datasets,
+  ARRAY(SELECT ROW(a.theme, a.starts_on) FROM dispatch_assignment a
+        WHERE a.municipality_id = m.id ORDER BY a.starts_on, a.id) AS assignments
+FROM municipality m
+JOIN prefecture p ON p.id = m.prefecture_id
+LEFT JOIN region r ON r.id = m.region_id
+WHERE m.code = $1
+"""
+REGIONS = "SELECT id, name, short_name FROM region ORDER BY prefecture_id, position"
+REGION_MUNICIPALITIES = """
+SELECT region_id, code, name, kana, population FROM municipality
+WHERE region_id IS NOT NULL ORDER BY code
+"""
+# dxlink's search: name, reading or romaji containing the term, or a code starting with it.
+SEARCH = """
+SELECT code, name, kana, population, count(*) OVER () AS total
+FROM municipality
+WHERE name ILIKE $1 OR kana ILIKE $1 OR romaji ILIKE $1 OR code LIKE $2
+ORDER BY code LIMIT $3
+"""
+# dxlink's region filter: a regional office by its full or its short name.
+IN_REGION = """
+SELECT code, name, count(*) OVER () AS total
+FROM municipality
+WHERE region_id IN (SELECT id FROM region WHERE name = $1 OR short_name = $1)
+ORDER BY code LIMIT $2
+"""
 
 state: dict[str, asyncpg.Pool] = {}
 # The pool dxlink's compiled path gets (DXLINK_DB_READ_POOL_SIZE, default 4).
 POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
 
 
+async def _as_public(connection: asyncpg.Connection) -> None:
+    """Assume the API role and the public principal for the whole session, and make sure row-level
+    security holds for it (a floor that bypassed it would not be a floor)."""
+    await connection.execute("SET ROLE dxlink_api")
+    for name, value in json.loads(os.environ["BENCH_PRINCIPAL_SETTINGS"]).items():
+        await connection.execute("SELECT set_config($1, $2, false)", name, value)
+    privileged = await connection.fetchval(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if privileged is not False:
+        raise RuntimeError("the floor's role would bypass row-level security")
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    # The same planner setting as dxlink's connections (DXLINK_DB_RANDOM_PAGE_COST).
     state["pool"] = await asyncpg.create_pool(
         os.environ["DATABASE_URL"],
         min_size=POOL_SIZE,
         max_size=POOL_SIZE,
-        server_settings={"random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1")},
+        init=_as_public,
+        # Nothing to reset between requests: the role and the settings stay with the session.
+        reset=_keep_session,
+        # The same planner cost and time zone as dxlink's connections.
+        server_settings={
+            "random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1"),
+            "timezone": "UTC",
+        },
     )
     yield
     await state["pool"].close()
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    pass
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return Response(orjson.dumps({"data": body}), media_type="application/json")
 
 
 async def nested(request: Request) -> Response:
@@ -67,15 +141,16 @@ async def nested(request: Request) -> Response:
     async with state["pool"].acquire() as connection:
         page = await connection.fetch(PAGE, n)
         ids = [row["id"] for row in page]
-        regions = dict(await connection.fetch(REGIONS, list({row["region_id"] for row in page})))
+        regions = dict(
+            await connection.fetch(REGION_NAMES, list({row["region_id"] for row in page}))
+        )
         datasets: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in await connection.fetch(DATASETS, ids):
-            modified = row["modified_on"]
             datasets[row["municipality_id"]].append(
                 {
                     "identifier": row["identifier"],
                     "title": row["title"],
-                    "modifiedOn": modified.isoformat() if modified else None,
+                    "modifiedOn": _iso(row["modified_on"]),
                 }
             )
     edges = [
@@ -93,8 +168,113 @@ async def nested(request: Request) -> Response:
         }
         for row in page
     ]
-    body = {"data": {"municipalities": {"edges": edges}}}
-    return Response(orjson.dumps(body), media_type="application/json")
+    return _json({"municipalities": {"edges": edges}})
 
 
-app = Starlette(routes=[Route("/nested", nested)], lifespan=lifespan)
+async def one(request: Request) -> Response:
+    async with state["pool"].acquire() as connection:
+        row = await connection.fetchrow(ONE, request.query_params["code"])
+    if row is None:
+        return _json({"municipality": None})
+    region = None
+    if row["region_name"] is not None:
+        region = {
+            "name": row["region_name"],
+            "municipalities": [{"code": code} for code in row["region_codes"]],
+        }
+    municipality = {
+        "code": row["code"],
+        "name": row["name"],
+        "kana": row["kana"],
+        "kind": row["kind"],
+        "population": row["population"],
+        "region": region,
+        "prefecture": {"name": row["prefecture_name"]},
+        "tierHistory": [
+            {"snapshotOn": _iso(snapshot), "tier": {"name": tier}}
+            for snapshot, tier in row["tiers"]
+        ],
+        "datasets": [
+            {"identifier": identifier, "title": title} for identifier, title in row["datasets"]
+        ],
+        "dispatchAssignments": [
+            {"theme": theme, "startsOn": _iso(starts)} for theme, starts in row["assignments"]
+        ],
+    }
+    return _json({"municipality": municipality})
+
+
+async def regions(request: Request) -> Response:
+    async with state["pool"].acquire() as connection:
+        offices = await connection.fetch(REGIONS)
+        members = await connection.fetch(REGION_MUNICIPALITIES)
+    by_region: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in members:
+        by_region[row["region_id"]].append(
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "kana": row["kana"],
+                "population": row["population"],
+            }
+        )
+    body = [
+        {
+            "name": office["name"],
+            "shortName": office["short_name"],
+            "municipalities": by_region.get(office["id"], []),
+        }
+        for office in offices
+    ]
+    return _json({"regions": body})
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _normalise(text: str) -> str:
+    """As dxlink normalises a search term: NFKC, katakana to hiragana."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in folded)
+
+
+async def search(request: Request) -> Response:
+    term = _escape_like(_normalise(request.query_params["q"]))
+    first = int(request.query_params.get("first", "20"))
+    async with state["pool"].acquire() as connection:
+        rows = await connection.fetch(SEARCH, f"%{term}%", f"{term}%", first)
+    edges = [
+        {
+            "node": {
+                "code": row["code"],
+                "name": row["name"],
+                "kana": row["kana"],
+                "population": row["population"],
+            }
+        }
+        for row in rows
+    ]
+    total = rows[0]["total"] if rows else 0
+    return _json({"municipalities": {"totalCount": total, "edges": edges}})
+
+
+async def in_region(request: Request) -> Response:
+    first = int(request.query_params.get("first", "20"))
+    async with state["pool"].acquire() as connection:
+        rows = await connection.fetch(IN_REGION, request.query_params["name"], first)
+    edges = [{"node": {"code": row["code"], "name": row["name"]}} for row in rows]
+    total = rows[0]["total"] if rows else 0
+    return _json({"municipalities": {"totalCount": total, "edges": edges}})
+
+
+app = Starlette(
+    routes=[
+        Route("/nested", nested),
+        Route("/one", one),
+        Route("/regions", regions),
+        Route("/search", search),
+        Route("/region", in_region),
+    ],
+    lifespan=lifespan,
+)

@@ -1,13 +1,19 @@
-"""The benchmark: dxlink against the raw-SQL floor, on national-scale data, on loopback.
+"""The benchmark: dxlink against the raw-SQL floor and PostGraphile v5, on national-scale data.
 
-    .venv/bin/python bench/run.py [--seconds 15] [--connections 32] [--data-dir bench/.data]
+    .venv/bin/python bench/run.py [--seconds 15] [--connections 32] [--only SHAPE ...]
+                                  [--no-postgraphile] [--data-dir bench/.data]
 
 First run: creates an embedded PostgreSQL in --data-dir, migrates, seeds and adds the synthetic
-national data (bench/generate.py). Then it starts `dxlink serve` and the floor (bench/floor.py),
-one uvicorn worker each, checks that both give the same answer, and runs wrk against them in
-turn, query by query; it prints req/s, p50, p99 and the ratio to the floor as a Markdown table.
-Only loopback traffic; every wrk run is bounded by --seconds; everything stops by itself.
-Needs wrk (Debian package `wrk`).
+national data (bench/generate.py), and installs PostGraphile into bench/postgraphile/ (its
+`install` script; needs node and npm). Then it starts `dxlink serve`, the floor
+(bench/floor.py) and PostGraphile (bench/postgraphile/server.mjs), one process each, all three
+on the same database under the same row-level security, as the public. Before timing it checks,
+shape by shape (bench/shapes.py), that dxlink and the floor give the same bytes and that
+PostGraphile gives the same data. Then wrk runs against each in two interleaved rounds (every
+shape on dxlink, the floor, PostGraphile; then all of it again), and it prints the issue's
+Markdown table (the mean of the two rounds) and each round's figures.
+Only loopback traffic; every wrk run is bounded by --seconds; every server it starts is stopped
+when it ends, however it ends (SIGINT, SIGTERM included). Needs wrk (Debian package `wrk`).
 """
 
 from __future__ import annotations
@@ -23,22 +29,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import mean
+from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-NESTED = (
-    "query($n: Int!) { municipalities(first: $n) { edges { node { code name kana population "
-    "region { name } datasets(first: 10) { identifier title modifiedOn } } } } }"
-)
-ONE = (
-    'query { municipality(code: "302015") { code name kana kind population '
-    "region { name municipalities { code } } prefecture { name } "
-    "tierHistory { snapshotOn tier { name } } datasets(first: 10) { identifier title } "
-    "dispatchAssignments { theme startsOn } } }"
-)
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.shapes import NESTED, ONE, SHAPES, Shape  # noqa: E402
+
+__all__ = ["NESTED", "ONE", "free_port", "prepare", "stop", "wait_ready"]
+
+POSTGRAPHILE = ROOT / "bench" / "postgraphile"
+SERVERS = ("dxlink", "floor", "postgraphile")
 
 
 @dataclass
@@ -46,6 +55,7 @@ class Result:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    socket_errors: str = ""  # wrk's count of connect/read/write errors and timeouts, if any
 
 
 def free_port() -> int:
@@ -54,8 +64,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{url}: the server exited")
@@ -68,11 +78,26 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGINT)
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    """A server in a subprocess of its own session (a Ctrl+C in the terminal reaches this
+    process alone, which then stops the servers in order), stopped when the block ends."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        wait_ready(ready_url, process)
+        yield
+    finally:
+        stop(process)
 
 
 def _ms(text: str) -> float:
@@ -87,7 +112,7 @@ def wrk(
     body: str | None,
     headers: dict[str, str] | None = None,
 ) -> Result:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
         if body is not None:
             script.write(
                 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -97,22 +122,28 @@ def wrk(
             script.write(f'wrk.headers["{name}"] = "{value}"\n')
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", script.name,
-             url],
+            # A 10 s timeout, not wrk's 2 s: the resolver path's tail is longer than 2 s.
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s",
+             "--latency", "-s", script.name, url],
             capture_output=True, text=True, check=True, timeout=seconds + 60,
+            start_new_session=True,
         ).stdout  # fmt: skip
     finally:
         os.unlink(script.name)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p50 = re.search(r"50%\s+([\d.]+(?:us|ms|s|m))", output)
     p99 = re.search(r"99%\s+([\d.]+(?:us|ms|s|m))", output)
+    errors = re.search(r"Socket errors: (.*)", output)
     if "Non-2xx" in output or not (rps and p50 and p99):
         raise SystemExit(f"wrk against {url} failed:\n{output}")
-    return Result(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)))
+    return Result(
+        float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)),
+        errors.group(1) if errors else "",
+    )  # fmt: skip
 
 
 def prepare(data_dir: Path) -> str:
-    sys.path.insert(0, str(ROOT))
+    """The benchmark database's owner URL; the first call builds it (~15 s)."""
     from service.embedded import start_embedded
 
     marker = data_dir / "generated"
@@ -127,76 +158,295 @@ def prepare(data_dir: Path) -> str:
     return url
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / ".data")
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
-    url = prepare(args.data_dir.resolve())
-    dx_port, floor_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DXLINK_DATA_DIR": str(args.data_dir.resolve()),
+def postgraphile_node() -> tuple[Path | None, str]:
+    """PostGraphile's Node (v22, installed into bench/postgraphile/ with it), or why not."""
+    node = POSTGRAPHILE / "node_modules" / ".bin" / "node"
+    if node.exists() and (POSTGRAPHILE / "node_modules" / "postgraphile").is_dir():
+        return node, ""
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    if missing:
+        return None, f"{' and '.join(missing)} missing (PostGraphile is installed with npm)"
+    print("installing PostGraphile into bench/postgraphile/ (bench/postgraphile/install)")
+    done = subprocess.run([str(POSTGRAPHILE / "install")], check=False)
+    if done.returncode != 0 or not node.exists():
+        return None, "bench/postgraphile/install failed (is the npm registry reachable?)"
+    return node, ""
+
+
+@dataclass
+class Check:
+    ok: bool
+    note: str = ""
+
+
+def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(url, json=body, headers=headers, timeout=120)
+
+
+def _answer(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON of a GraphQL answer with data and no errors, else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if response.status_code != 200 or not isinstance(body, dict) or "errors" in body:
+        return None
+    return body
+
+
+def check(shape: Shape, urls: dict[str, str], with_postgraphile: bool) -> dict[str, Check]:
+    """Same bytes from dxlink and the floor; the same data from PostGraphile."""
+    checks: dict[str, Check] = {}
+    answer = _post(urls["dxlink"], shape.dxlink, shape.headers)
+    executor = answer.headers.get("x-dxlink-executor", "resolvers")
+    reference = httpx.get(urls["floor"] + shape.floor, timeout=120)
+    dx = _answer(answer)
+    if dx is None:
+        checks["dxlink"] = Check(
+            False, f"dxlink answered {answer.status_code}: {answer.text[:300]}"
+        )
+        return checks
+    checks["dxlink"] = Check(True, executor)
+    if answer.content != reference.content:
+        pairs = zip(answer.content, reference.content, strict=False)
+        at = next(
+            (i for i, (a, b) in enumerate(pairs) if a != b),
+            min(len(answer.content), len(reference.content)),
+        )
+        checks["floor"] = Check(
+            False,
+            f"dxlink and the floor disagree at byte {at}: "
+            f"dxlink {answer.content[max(0, at - 60) : at + 60]!r}, "
+            f"floor {reference.content[max(0, at - 60) : at + 60]!r}",
+        )
+    else:
+        checks["floor"] = Check(True)
+    if with_postgraphile and shape.postgraphile is not None:
+        assert shape.postgraphile_data is not None
+        theirs = _post(urls["postgraphile"], shape.postgraphile, {})
+        pg = _answer(theirs)
+        if pg is None:
+            checks["postgraphile"] = Check(False, f"PostGraphile answered: {theirs.text[:300]}")
+        elif shape.postgraphile_data(pg["data"]) != shape.dxlink_data(dx["data"]):
+            checks["postgraphile"] = Check(False, "PostGraphile's data differs from dxlink's")
+        else:
+            checks["postgraphile"] = Check(True)
+    return checks
+
+
+def measure(shape: Shape, who: str, urls: dict[str, str], seconds: int, connections: int) -> Result:
+    if who == "floor":
+        return wrk(urls["floor"] + shape.floor, seconds, connections, None)
+    if who == "dxlink":
+        body = json.dumps(shape.dxlink, ensure_ascii=False)
+        return wrk(urls["dxlink"], seconds, connections, body, shape.headers)
+    body = json.dumps(shape.postgraphile, ensure_ascii=False)
+    return wrk(urls["postgraphile"], seconds, connections, body)
+
+
+def _rps(results: list[Result]) -> float:
+    return mean(r.requests_per_second for r in results)
+
+
+def report(
+    shapes: list[Shape],
+    results: dict[tuple[str, str], list[Result]],
+    checks: dict[str, dict[str, Check]],
+    postgraphile_reason: str,
+) -> None:
+    print("\n| query shape | dxlink req/s | raw-SQL floor | ratio | PostGraphile v5 | "
+          "p99 dxlink / floor (ms) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
+    for shape in shapes:
+        dx, floor = results.get((shape.key, "dxlink")), results.get((shape.key, "floor"))
+        pg = results.get((shape.key, "postgraphile"))
+        if not (dx and floor):
+            reason = next(c.note for c in checks[shape.key].values() if not c.ok)
+            print(f"| {shape.label} | not timed: {reason[:80]} | | | | |")
+            continue
+        if pg:
+            pg_cell = f"{_rps(pg):.0f}"
+        elif shape.postgraphile_note:
+            pg_cell = shape.postgraphile_note
+        elif not checks[shape.key].get("postgraphile", Check(True)).ok:
+            pg_cell = "— (differs)"
+        else:
+            pg_cell = "—"
+        executor = checks[shape.key]["dxlink"].note
+        forced = shape.headers.get("X-Dxlink-Executor")
+        label = shape.label if executor in ("compiled", forced) else f"{shape.label} [{executor}]"
+        print(
+            f"| {label} | {_rps(dx):.0f} | {_rps(floor):.0f} | {_rps(dx) / _rps(floor):.2f}x | "
+            f"{pg_cell} | {mean(r.p99_ms for r in dx):.0f} / {mean(r.p99_ms for r in floor):.0f} |"
+        )
+    print("\nEach figure is the mean of the two rounds; [resolvers]: dxlink answered through "
+          "the resolvers (its compiled path declined the query).")  # fmt: skip
+    if postgraphile_reason:
+        print(f"PostGraphile v5: — ({postgraphile_reason})")
+    print("\nBoth rounds (req/s; p50 / p99 ms):\n")
+    print("| query shape | round | dxlink | floor | ratio | PostGraphile | dxlink / PostGraphile "
+          "| dxlink p50 / p99 | floor p50 / p99 | PostGraphile p50 / p99 |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for shape in shapes:
+        dx, floor = results.get((shape.key, "dxlink")), results.get((shape.key, "floor"))
+        pg = results.get((shape.key, "postgraphile"), [])
+        if not (dx and floor):
+            continue
+        for i, (d, f) in enumerate(zip(dx, floor, strict=True)):
+            p = pg[i] if i < len(pg) else None
+            print(
+                f"| {shape.key} | {i + 1} | {d.requests_per_second:.0f} | "
+                f"{f.requests_per_second:.0f} | "
+                f"{d.requests_per_second / f.requests_per_second:.2f}x | "
+                + (f"{p.requests_per_second:.0f} | "
+                   f"{d.requests_per_second / p.requests_per_second:.2f}x | " if p else "— | — | ")
+                + f"{d.p50_ms:.1f} / {d.p99_ms:.1f} | {f.p50_ms:.1f} / {f.p99_ms:.1f} | "
+                + (f"{p.p50_ms:.1f} / {p.p99_ms:.1f} |" if p else "— |")
+            )  # fmt: skip
+
+
+def selected(only: list[str] | None) -> list[Shape]:
+    if not only:
+        return SHAPES
+    keys = [key for item in only for key in item.split(",") if key]
+    known = {shape.key for shape in SHAPES}
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise SystemExit(f"unknown shape {', '.join(unknown)}; the shapes: {', '.join(known)}")
+    return [shape for shape in SHAPES if shape.key in keys]
+
+
+def run(args: argparse.Namespace) -> int:
+    from auth.principal import PUBLIC
+    from service.database import (
+        API_ROLE,
+        PRINCIPAL_SETTINGS,
+        RuntimeLogin,
+        libpq_url,
+        principal_values,
+    )
+    from service.settings import Settings
+
+    shapes = selected(args.only)
+    data_dir = args.data_dir.resolve()
+    owner_url = prepare(data_dir)
+    settings = Settings(data_dir=data_dir)
+    # The login dxlink's API connects as (created by `dxlink migrate`): the floor and PostGraphile
+    # connect as it too, assume the API role and carry the public principal's settings.
+    runtime_url = libpq_url(RuntimeLogin.from_settings(settings).url(owner_url))
+    principal = dict(zip(PRINCIPAL_SETTINGS, principal_values(PUBLIC, ""), strict=True))
+    pool_size = str(settings.db_read_pool_size)
+    node, postgraphile_reason = (None, "--no-postgraphile") if args.no_postgraphile else (
+        postgraphile_node()
+    )  # fmt: skip
+    if postgraphile_reason:
+        print(f"PostGraphile v5: not measured: {postgraphile_reason}")
+
+    ports = {who: free_port() for who in SERVERS}
+    urls = {
+        "dxlink": f"http://127.0.0.1:{ports['dxlink']}/graphql",
+        "floor": f"http://127.0.0.1:{ports['floor']}",
+        "postgraphile": f"http://127.0.0.1:{ports['postgraphile']}/graphql",
+    }
+    base = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    dx_env = {
+        **base,
+        "DXLINK_DATA_DIR": str(data_dir),
         "DXLINK_LOG_LEVEL": "WARNING",
         "DXLINK_AUTO_SEED": "false",
         "DXLINK_EXECUTOR_HEADER": "true",
     }
-    env.pop("DATABASE_URL", None)
-    started = time.perf_counter()
-    dxlink = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(dx_port)], env=env, cwd=ROOT
+    floor_env = {
+        **base,
+        "DATABASE_URL": runtime_url,
+        "BENCH_PRINCIPAL_SETTINGS": json.dumps(principal),
+        "DXLINK_DB_READ_POOL_SIZE": pool_size,
+        "DXLINK_DB_RANDOM_PAGE_COST": str(settings.db_random_page_cost),
+    }
+    pg_env = {
+        **base,
+        "DATABASE_URL": runtime_url,
+        "PORT": str(ports["postgraphile"]),
+        "POOL_SIZE": pool_size,
+        "PG_SETTINGS": json.dumps({"role": API_ROLE, **principal}),
+        "PG_OPTIONS": f"-c random_page_cost={settings.db_random_page_cost} -c timezone=UTC",
+        "GRAPHILE_ENV": "production",
+    }
+    with ExitStack() as servers:
+        started = time.perf_counter()
+        servers.enter_context(
+            server([sys.executable, "-m", "service.cli", "serve", "--port", str(ports["dxlink"])],
+                   dx_env, f"http://127.0.0.1:{ports['dxlink']}/readyz")
+        )  # fmt: skip
+        print(f"dxlink ready {time.perf_counter() - started:.2f} s after `dxlink serve` on the "
+              "existing database")  # fmt: skip
+        servers.enter_context(
+            server([sys.executable, "-m", "uvicorn", "bench.floor:app",
+                    "--port", str(ports["floor"]), "--log-level", "warning", "--no-access-log"],
+                   floor_env, f"{urls['floor']}/nested?n=1")
+        )  # fmt: skip
+        if node is not None:
+            try:
+                servers.enter_context(
+                    server([str(node), str(POSTGRAPHILE / "server.mjs")], pg_env,
+                           urls["postgraphile"])
+                )  # fmt: skip
+            except SystemExit as exc:
+                node, postgraphile_reason = None, f"PostGraphile did not start ({exc})"
+                print(f"PostGraphile v5: not measured: {postgraphile_reason}")
+        with_postgraphile = node is not None
+
+        checks = {shape.key: check(shape, urls, with_postgraphile) for shape in shapes}
+        for shape in shapes:
+            for who, result in checks[shape.key].items():
+                if not result.ok:
+                    print(f"{shape.key}: {who}: {result.note}")
+        timed = [s for s in shapes if checks[s.key]["dxlink"].ok and checks[s.key]["floor"].ok]
+        print(f"\nwrk, 1 thread, {args.connections} connections, {args.seconds} s per run; two "
+              "rounds, each shape against dxlink, the floor, PostGraphile in turn\n")  # fmt: skip
+        results: dict[tuple[str, str], list[Result]] = {}
+        for round_ in (1, 2):
+            for shape in timed:
+                whom = ["dxlink", "floor"]
+                if checks[shape.key].get("postgraphile", Check(False)).ok:
+                    whom.append("postgraphile")
+                for who in whom:
+                    result = measure(shape, who, urls, args.seconds, args.connections)
+                    results.setdefault((shape.key, who), []).append(result)
+                    print(f"round {round_}: {shape.key:>10} {who:>12}: "
+                          f"{result.requests_per_second:7.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                          f"p99 {result.p99_ms:.1f} ms"
+                          + (f" (socket errors: {result.socket_errors})"
+                             if result.socket_errors else ""), flush=True)  # fmt: skip
+    report(shapes, results, checks, postgraphile_reason)
+    failed = any(not c.ok for per_shape in checks.values() for c in per_shape.values())
+    return 1 if failed else 0
+
+
+def main() -> None:
+    from service import shutdown
+    from service.embedded import detaching
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="SHAPE",
+        help=f"only these shapes (repeat or separate by commas): "
+        f"{', '.join(s.key for s in SHAPES)}",
     )
-    floor = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(floor_port),
-         "--log-level", "warning", "--no-access-log"],
-        env={**os.environ, "DATABASE_URL": url}, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        wait_ready(f"http://127.0.0.1:{dx_port}/readyz", dxlink)
-        ready = time.perf_counter() - started
-        wait_ready(f"http://127.0.0.1:{floor_port}/nested?n=1", floor)
-        graphql = f"http://127.0.0.1:{dx_port}/graphql"
-        print(f"dxlink ready {ready:.2f} s after `dxlink serve` on the existing database\n")
-        print(f"wrk, 1 thread, {args.connections} connections, {args.seconds:g} s per run\n")
-        print(
-            "| query | floor req/s | dxlink req/s | ratio | floor p50/p99 ms | dxlink p50/p99 ms |"
-        )
-        print("|---|---:|---:|---:|---:|---:|")
-        for n in (5, 20, 100):
-            body = json.dumps({"query": NESTED, "variables": {"n": n}})
-            answer = httpx.post(graphql, content=body, headers={"content-type": "application/json"})
-            reference = httpx.get(f"http://127.0.0.1:{floor_port}/nested?n={n}")
-            if answer.content != reference.content:
-                raise SystemExit(f"dxlink and the floor disagree at N={n}")
-            if answer.headers.get("x-dxlink-executor") != "compiled":
-                print(f"(N={n}: not served by the compiled path)")
-            floor_result = wrk(f"http://127.0.0.1:{floor_port}/nested?n={n}", args.seconds,
-                               args.connections, None)  # fmt: skip
-            dx_result = wrk(graphql, args.seconds, args.connections, body)
-            print(
-                f"| nested, N={n} | {floor_result.requests_per_second:.0f} | "
-                f"{dx_result.requests_per_second:.0f} | "
-                f"{dx_result.requests_per_second / floor_result.requests_per_second:.2f}x | "
-                f"{floor_result.p50_ms:.1f} / {floor_result.p99_ms:.1f} | "
-                f"{dx_result.p50_ms:.1f} / {dx_result.p99_ms:.1f} |"
-            )
-        one = json.dumps({"query": ONE})
-        result = wrk(graphql, args.seconds, args.connections, one)
-        print(f"| one municipality with everything | — | {result.requests_per_second:.0f} | — | — "
-              f"| {result.p50_ms:.1f} / {result.p99_ms:.1f} |")  # fmt: skip
-        print("\nresolver path for reference (header X-Dxlink-Executor: resolvers), nested N=20:")
-        forced = json.dumps({"query": NESTED, "variables": {"n": 20}})
-        result = wrk(
-            graphql, args.seconds, args.connections, forced, {"X-Dxlink-Executor": "resolvers"}
-        )
-        print(f"{result.requests_per_second:.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-              f"p99 {result.p99_ms:.1f} ms")  # fmt: skip
-    finally:
-        stop(dxlink)
-        stop(floor)
+    parser.add_argument("--no-postgraphile", action="store_true", help="skip PostGraphile")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / ".data")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    # SIGTERM and SIGINT unwind the stack: the servers stop in their `finally`, then the
+    # embedded PostgreSQL (unless another process still uses it).
+    with shutdown.termination_signals(), detaching():
+        status = run(args)
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":

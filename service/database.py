@@ -201,7 +201,7 @@ _RETRY_AFTER_SECONDS = 5.0
 API_ROLE = "dxlink_api"  # owns nothing, has no BYPASSRLS; created by the migrations
 
 # What the row-level-security policies read of the principal (migration b7c1d2e3f4a5).
-_PRINCIPAL_SETTINGS = (
+PRINCIPAL_SETTINGS = (
     "dxlink.role",
     "dxlink.municipality_id",
     "dxlink.expert_id",
@@ -211,8 +211,8 @@ _PRINCIPAL_SETTINGS = (
 )
 
 
-def _principal_values(principal: Any, request_id: str) -> tuple[str, ...]:
-    """The values of `_PRINCIPAL_SETTINGS` for ``principal``."""
+def principal_values(principal: Any, request_id: str) -> tuple[str, ...]:
+    """The values of `PRINCIPAL_SETTINGS` for ``principal``."""
     return (
         principal.role.value,
         _text(principal.municipality_id),
@@ -227,11 +227,11 @@ def _set_principal(placeholders: list[str], *, local: bool) -> str:
     flag = "true" if local else "false"
     return ", ".join(
         f"set_config('{name}', {placeholder}, {flag})"
-        for name, placeholder in zip(_PRINCIPAL_SETTINGS, placeholders, strict=True)
+        for name, placeholder in zip(PRINCIPAL_SETTINGS, placeholders, strict=True)
     )
 
 
-_BIND_NAMES = [f"s{i}" for i in range(len(_PRINCIPAL_SETTINGS))]
+_BIND_NAMES = [f"s{i}" for i in range(len(PRINCIPAL_SETTINGS))]
 # The first statement of every request's transaction: assume the API role and publish the
 # principal to the row-level-security policies (`set_config(..., true)` lasts one transaction).
 _SET_PRINCIPAL = text(
@@ -239,8 +239,8 @@ _SET_PRINCIPAL = text(
     + _set_principal([":" + name for name in _BIND_NAMES], local=True)
 )
 # The same settings for a read pool session (`ReadPool`), kept until changed; asyncpg's $n.
-_SESSION_PRINCIPAL = "SELECT " + _set_principal(
-    [f"${i + 1}" for i in range(len(_PRINCIPAL_SETTINGS))], local=False
+SESSION_PRINCIPAL = "SELECT " + _set_principal(
+    [f"${i + 1}" for i in range(len(PRINCIPAL_SETTINGS))], local=False
 )
 
 
@@ -274,7 +274,7 @@ class RequestSession:
         if self._session is None:
             session = self._sessionmaker()
             self._session = session
-            values = _principal_values(self.principal, self.request_id)
+            values = principal_values(self.principal, self.request_id)
             await session.execute(
                 _SET_PRINCIPAL,
                 {
@@ -408,7 +408,7 @@ class ReadConnection(asyncpg.Connection):
             if self.principal != principal:
                 self.principal = None
                 # Reads write nothing: no request id for the audit trigger.
-                await self.fetchval(_SESSION_PRINCIPAL, *_principal_values(principal, ""))
+                await self.fetchval(SESSION_PRINCIPAL, *principal_values(principal, ""))
                 self.principal = principal
             return _body(await self.fetchval(sql, *args))
         except BaseException:

@@ -21,13 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.principal import PUBLIC, Principal, Role
 from auth.tokens import mint_token
+from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
 from service.compiler import compile_plan
-from service.database import API_ROLE, Database, RuntimeLogin, create_engine
+from service.database import (
+    API_ROLE,
+    SESSION_PRINCIPAL,
+    Database,
+    RuntimeLogin,
+    create_engine,
+    principal_values,
+)
 from service.graphql import build_schema
 from service.settings import Settings
 from tests.database import scratch_database
@@ -107,6 +115,47 @@ async def test_nested_query_keeps_its_index_plan_under_rls(
     indexes = {node.get("Index Name") for node in nodes}
     assert "ix_dataset_publisher_newest" in indexes, json.dumps(plan)[:2000]
     assert "uq_municipality_code" in indexes
+    scanned = {node.get("Relation Name") for node in nodes if node["Node Type"] == "Seq Scan"}
+    assert not scanned & {"dataset", "dataset_publisher", "municipality"}, scanned
+
+
+# The floor's statements (bench/floor.py), their arguments (None: the ids of the first 20
+# municipalities) and the indexes each must read for the floor to be a fair one: the newest
+# datasets from ix_dataset_publisher_newest, as dxlink reads them.
+FLOOR_PLANS: dict[str, tuple[str, tuple[Any, ...] | None, set[str]]] = {
+    "nested datasets": (floor.DATASETS, None, {"ix_dataset_publisher_newest"}),
+    "one municipality": (
+        floor.ONE,
+        ("302015",),
+        {"uq_municipality_code", "ix_dataset_publisher_newest", "ix_municipality_region_id"},
+    ),
+    "municipalities of a region": (
+        floor.IN_REGION,
+        ("合成01-1振興局", 20),
+        {"ix_municipality_region_id"},
+    ),
+}
+
+
+@pytest.mark.parametrize("statement", FLOOR_PLANS)
+async def test_floor_statements_read_the_indexes_under_rls(
+    national_url: str, statement: str
+) -> None:
+    """Planned as the floor runs them: the API role with the public's session settings."""
+    sql, args, expected = FLOOR_PLANS[statement]
+    connection = await asyncpg.connect(national_url.replace("+asyncpg", ""))
+    try:
+        await connection.execute(f"SET ROLE {API_ROLE}")
+        await connection.fetchval(SESSION_PRINCIPAL, *principal_values(PUBLIC, ""))
+        if args is None:
+            rows = await connection.fetch("SELECT id FROM municipality ORDER BY code LIMIT 20")
+            args = ([row["id"] for row in rows],)
+        plan = json.loads(await connection.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *args))
+    finally:
+        await connection.close()
+    nodes = _plan_nodes(plan[0]["Plan"])
+    indexes = {node.get("Index Name") for node in nodes}
+    assert expected <= indexes, json.dumps(plan)[:2000]
     scanned = {node.get("Relation Name") for node in nodes if node["Node Type"] == "Seq Scan"}
     assert not scanned & {"dataset", "dataset_publisher", "municipality"}, scanned
 

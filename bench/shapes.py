@@ -1,0 +1,259 @@
+"""The benchmark's query shapes: each as dxlink's GraphQL, the floor's route and PostGraphile's
+closest equivalent, with the views that let bench/run.py check that all three answer the same
+data before it times them.
+
+dxlink and the floor must give the same bytes. PostGraphile's generated schema names things its
+own way (``allMunicipalities``, ``regionByRegionId``, connections with ``nodes``; the datasets
+of a municipality through its ``dataset_publisher`` links), so each shape maps both answers to
+plain tuples and compares those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+NESTED = (
+    "query($n: Int!) { municipalities(first: $n) { edges { node { code name kana population "
+    "region { name } datasets(first: 10) { identifier title modifiedOn } } } } }"
+)
+ONE = (
+    'query { municipality(code: "302015") { code name kana kind population '
+    "region { name municipalities { code } } prefecture { name } "
+    "tierHistory { snapshotOn tier { name } } datasets(first: 10) { identifier title } "
+    "dispatchAssignments { theme startsOn } } }"
+)
+REGIONS = "{ regions { name shortName municipalities { code name kana population } } }"
+# Matches the reading of serials 060-069 in every prefecture that has that many municipalities:
+# 28 of the 1,741 (bench/generate.py), a page and a half.
+SEARCH_TERM = "ごうせい06"
+SEARCH = (
+    "query($q: String!) { municipalities(first: 20, search: $q) "
+    "{ totalCount edges { node { code name kana population } } } }"
+)
+# A regional office of 北海道 (synthetic): 36 municipalities, so the page of 20 is full.
+REGION_NAME = "合成01-1振興局"
+IN_REGION = (
+    "query($region: String!) { municipalities(first: 20, region: $region) "
+    "{ totalCount edges { node { code name } } } }"
+)
+
+# PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
+_PG_DATASETS = (
+    "datasetPublishersByMunicipalityId(first: 10, "
+    "orderBy: [DATASET_MODIFIED_ON_DESC, DATASET_ID_ASC]) { nodes { datasetByDatasetId "
+)
+PG_NESTED = (
+    "query($n: Int!) { allMunicipalities(first: $n, orderBy: CODE_ASC) { nodes { code name kana "
+    f"population regionByRegionId {{ name }} {_PG_DATASETS}{{ identifier title modifiedOn }} }} }} "
+    "} } }"
+)
+PG_ONE = (
+    'query { municipalityByCode(code: "302015") { code name kana kind population '
+    "regionByRegionId { name municipalitiesByRegionId(orderBy: CODE_ASC) { nodes { code } } } "
+    "prefectureByPrefectureId { name } "
+    "tierAssignmentsByMunicipalityId(orderBy: [SNAPSHOT_ON_DESC, ROW_ID_ASC]) "
+    "{ nodes { snapshotOn supportTierByLevel { name } } } "
+    f"{_PG_DATASETS}{{ identifier title }} }} }} "
+    "dispatchAssignmentsByMunicipalityId(orderBy: [STARTS_ON_ASC, ROW_ID_ASC]) "
+    "{ nodes { theme startsOn } } } }"
+)
+PG_REGIONS = (
+    "{ allRegions(orderBy: [PREFECTURE_ID_ASC, POSITION_ASC]) { nodes { name shortName "
+    "municipalitiesByRegionId(orderBy: CODE_ASC) { nodes { code name kana population } } } } }"
+)
+# dxlink's search in PostGraphile's filter language: name, kana or romaji containing the term
+# (ILIKE), or a code starting with it. dxlink also folds katakana and full-width input first;
+# the term here is already folded, so both match the same rows.
+PG_SEARCH = (
+    "query($q: String!) { allMunicipalities(first: 20, orderBy: CODE_ASC, filter: { or: ["
+    "{ name: { includesInsensitive: $q } }, { kana: { includesInsensitive: $q } }, "
+    "{ romaji: { includesInsensitive: $q } }, { code: { startsWith: $q } }] }) "
+    "{ totalCount nodes { code name kana population } } }"
+)
+# The region by its full or short name, as dxlink takes it (a filter through the relation).
+PG_IN_REGION = (
+    "query($region: String!) { allMunicipalities(first: 20, orderBy: CODE_ASC, filter: { "
+    "regionByRegionId: { or: [{ name: { equalTo: $region } }, "
+    "{ shortName: { equalTo: $region } }] } }) { totalCount nodes { code name } } }"
+)
+
+View = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Shape:
+    key: str  # for --only
+    label: str
+    dxlink: dict[str, Any]  # the GraphQL request body
+    floor: str  # the floor's path and query string
+    dxlink_data: View
+    postgraphile: dict[str, Any] | None = None
+    postgraphile_data: View | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # Whose numbers the PostGraphile column shows instead (a shape without a query of its own).
+    postgraphile_note: str = ""
+
+
+def _nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in connection["edges"]]
+
+
+def _nested_dx(data: dict[str, Any]) -> Any:
+    return [
+        (
+            m["code"], m["name"], m["kana"], m["population"], (m["region"] or {}).get("name"),
+            [(d["identifier"], d["title"], d["modifiedOn"]) for d in m["datasets"]],
+        )
+        for m in _nodes(data["municipalities"])
+    ]  # fmt: skip
+
+
+def _pg_datasets(m: dict[str, Any], *fields: str) -> list[tuple[Any, ...]]:
+    links = m["datasetPublishersByMunicipalityId"]["nodes"]
+    return [tuple(link["datasetByDatasetId"][f] for f in fields) for link in links]
+
+
+def _nested_pg(data: dict[str, Any]) -> Any:
+    return [
+        (
+            m["code"], m["name"], m["kana"], m["population"],
+            (m["regionByRegionId"] or {}).get("name"),
+            _pg_datasets(m, "identifier", "title", "modifiedOn"),
+        )
+        for m in data["allMunicipalities"]["nodes"]
+    ]  # fmt: skip
+
+
+def _one_dx(data: dict[str, Any]) -> Any:
+    m = data["municipality"]
+    region = m["region"]
+    return (
+        m["code"], m["name"], m["kana"], m["kind"], m["population"],
+        region and (region["name"], [o["code"] for o in region["municipalities"]]),
+        m["prefecture"]["name"],
+        [(t["snapshotOn"], t["tier"]["name"]) for t in m["tierHistory"]],
+        [(d["identifier"], d["title"]) for d in m["datasets"]],
+        [(a["theme"], a["startsOn"]) for a in m["dispatchAssignments"]],
+    )  # fmt: skip
+
+
+def _one_pg(data: dict[str, Any]) -> Any:
+    m = data["municipalityByCode"]
+    region = m["regionByRegionId"]
+    members = region and [o["code"] for o in region["municipalitiesByRegionId"]["nodes"]]
+    tiers = m["tierAssignmentsByMunicipalityId"]["nodes"]
+    assignments = m["dispatchAssignmentsByMunicipalityId"]["nodes"]
+    return (
+        m["code"], m["name"], m["kana"], m["kind"], m["population"],
+        region and (region["name"], members),
+        m["prefectureByPrefectureId"]["name"],
+        [(t["snapshotOn"], t["supportTierByLevel"]["name"]) for t in tiers],
+        _pg_datasets(m, "identifier", "title"),
+        [(a["theme"], a["startsOn"]) for a in assignments],
+    )  # fmt: skip
+
+
+def _municipality(m: dict[str, Any]) -> tuple[Any, ...]:
+    return (m["code"], m["name"], m["kana"], m["population"])
+
+
+def _regions_dx(data: dict[str, Any]) -> Any:
+    return [
+        (r["name"], r["shortName"], [_municipality(m) for m in r["municipalities"]])
+        for r in data["regions"]
+    ]
+
+
+def _regions_pg(data: dict[str, Any]) -> Any:
+    return [
+        (
+            r["name"], r["shortName"],
+            [_municipality(m) for m in r["municipalitiesByRegionId"]["nodes"]],
+        )
+        for r in data["allRegions"]["nodes"]
+    ]  # fmt: skip
+
+
+def _search_dx(data: dict[str, Any]) -> Any:
+    page = data["municipalities"]
+    return page["totalCount"], [_municipality(m) for m in _nodes(page)]
+
+
+def _search_pg(data: dict[str, Any]) -> Any:
+    page = data["allMunicipalities"]
+    return page["totalCount"], [_municipality(m) for m in page["nodes"]]
+
+
+def _in_region_dx(data: dict[str, Any]) -> Any:
+    page = data["municipalities"]
+    return page["totalCount"], [(m["code"], m["name"]) for m in _nodes(page)]
+
+
+def _in_region_pg(data: dict[str, Any]) -> Any:
+    page = data["allMunicipalities"]
+    return page["totalCount"], [(m["code"], m["name"]) for m in page["nodes"]]
+
+
+def _nested(n: int) -> Shape:
+    return Shape(
+        key=f"nested-{n}",
+        label=f"first {n} municipalities with region and 10 newest datasets",
+        dxlink={"query": NESTED, "variables": {"n": n}},
+        floor=f"/nested?n={n}",
+        dxlink_data=_nested_dx,
+        postgraphile={"query": PG_NESTED, "variables": {"n": n}},
+        postgraphile_data=_nested_pg,
+    )
+
+
+SHAPES: list[Shape] = [
+    *(_nested(n) for n in (5, 20, 100)),
+    Shape(
+        key="one",
+        label="one municipality with everything",
+        dxlink={"query": ONE},
+        floor="/one?code=302015",
+        dxlink_data=_one_dx,
+        postgraphile={"query": PG_ONE},
+        postgraphile_data=_one_pg,
+    ),
+    Shape(
+        key="regions",
+        label="regions with their municipalities",
+        dxlink={"query": REGIONS},
+        floor="/regions",
+        dxlink_data=_regions_dx,
+        postgraphile={"query": PG_REGIONS},
+        postgraphile_data=_regions_pg,
+    ),
+    Shape(
+        key="search",
+        label="municipality search by name/kana",
+        dxlink={"query": SEARCH, "variables": {"q": SEARCH_TERM}},
+        floor="/search?" + urlencode({"q": SEARCH_TERM, "first": 20}),
+        dxlink_data=_search_dx,
+        postgraphile={"query": PG_SEARCH, "variables": {"q": SEARCH_TERM}},
+        postgraphile_data=_search_pg,
+    ),
+    Shape(
+        key="region",
+        label="municipalities of one region (`municipalities(region: ...)`)",
+        dxlink={"query": IN_REGION, "variables": {"region": REGION_NAME}},
+        floor="/region?" + urlencode({"name": REGION_NAME, "first": 20}),
+        dxlink_data=_in_region_dx,
+        postgraphile={"query": PG_IN_REGION, "variables": {"region": REGION_NAME}},
+        postgraphile_data=_in_region_pg,
+    ),
+    Shape(
+        key="resolvers",
+        label="the nested query (N=20) through the resolvers",
+        dxlink={"query": NESTED, "variables": {"n": 20}},
+        floor="/nested?n=20",
+        dxlink_data=_nested_dx,
+        headers={"X-Dxlink-Executor": "resolvers"},
+        postgraphile_note="(see N=20)",
+    ),
+]
