@@ -34,7 +34,7 @@ EXECUTOR_HEADER = "X-Dxlink-Executor"
 DriverStatement = tuple[str, tuple[Any, ...]]
 # Bodies up to this size are remembered by their bytes (to their plan's key), up to 8 MiB of
 # them; built statements up to 64 MiB of SQL.
-_BODY_CACHE_LIMIT = 8192
+BODY_CACHE_LIMIT = 8192
 _BODIES_BYTES = 8 << 20
 _PLANS_BYTES = 64 << 20
 
@@ -118,7 +118,7 @@ class CompiledReads:
     async def respond_known(self, body: bytes, principal: Principal) -> Response | None:
         """The answer to a request body seen before from this principal, found by its bytes
         before any decoding or parsing; None when unknown (or known to go to the resolvers)."""
-        if len(body) > _BODY_CACHE_LIMIT:
+        if len(body) > BODY_CACHE_LIMIT:
             return None
         known = self._bodies.get((body, principal), None)
         if known is None:
@@ -138,7 +138,7 @@ class CompiledReads:
             return None
         if statement is None:
             return None
-        if len(body) <= _BODY_CACHE_LIMIT:
+        if len(body) <= BODY_CACHE_LIMIT:
             self._bodies.put((body, principal), statement, weight=len(body))
         return await self._run(statement, principal)
 

@@ -5,17 +5,29 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
-_VALID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HEADER = "x-request-id"
 
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+@contextmanager
+def request_id_context(request_id: str) -> Iterator[None]:
+    """Log lines inside the block carry ``request_id``."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
 
 
 class RequestIdFilter(logging.Filter):
@@ -49,7 +61,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = incoming if _VALID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = _request_id.set(request_id)
         # Also in the scope: the app's last-resort error handler runs outside this middleware.
         scope.setdefault("state", {})["request_id"] = request_id

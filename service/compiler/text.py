@@ -25,8 +25,26 @@ def text(value: str) -> ColumnElement[str]:
     return literal(value, Text)
 
 
+_MAX_ARGUMENTS = 100  # PostgreSQL's FUNC_MAX_ARGS
+
+
 def concat(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
-    items = [text(p) if isinstance(p, str) else p for p in parts]
+    """The parts (none of them NULL) as one text.
+
+    One `concat(...)` call copies every part once; a chain of `||` copies the growing text at
+    every step, quadratic in the parts of an object. Adjacent literal parts are joined here."""
+    items: list[ColumnElement[Any]] = []
+    pending = ""
+    for part in parts:
+        if isinstance(part, str):
+            pending += part
+            continue
+        if pending:
+            items.append(text(pending))
+            pending = ""
+        items.append(part)
+    if pending:
+        items.append(text(pending))
     out = items[0]
     for item in items[1:]:
         out = out.op("||")(item)
