@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -313,21 +313,33 @@ def connection(
     sort = [on(alias, k.expr) for k in ordering.keys]
     order = [on(alias, c) for c in ordering.order_by()]
     connection_type = _unwrap(context.schema.get_type("Query").fields[node.name.value].type)
-    parts: list[ColumnElement[Any] | str] = []
-    page: Callable[[FieldNode, str], ColumnElement[str]] | None = None
     assert node.selection_set is not None
-    for field in fields(node.selection_set, connection_type.name, context):
+    selected = fields(node.selection_set, connection_type.name, context)
+    names = {field.name.value for field in selected}
+    # With filters (a search, a region), counting scans the filtered rows the page scans as
+    # well: one scan, the count a window over it (`count(*) OVER ()`, taken before the LIMIT).
+    # Without filters a count of the table and an index-ordered page that stops early are
+    # cheaper; after a cursor the page's rows are not all the rows.
+    shared_count = bool(where) and not has_previous and "totalCount" in names
+    page = None
+    if names & {"edges", "nodes", "pageInfo"} or shared_count:
+        page = _page(spec, alias, page_filters, order, sort, first, limit, ordering,
+                     has_previous, shared_count, context)  # fmt: skip
+    parts: list[ColumnElement[Any] | str] = []
+    for field in selected:
         parts.append(key((field.alias or field.name).value, not parts))
         name = field.name.value
         if name == "__typename":
             parts.append(f'"{connection_type.name}"')
         elif name == "totalCount":
-            count = select(func.count()).select_from(alias).where(*filtered).scalar_subquery()
-            parts.append(cast(count, Text))
+            if shared_count:
+                assert page is not None
+                parts.append(page(field, name))
+            else:
+                count = select(func.count()).select_from(alias).where(*filtered)
+                parts.append(cast(count.scalar_subquery(), Text))
         elif name in ("edges", "nodes", "pageInfo"):
-            if page is None:
-                page = _page(spec, alias, page_filters, order, sort, first, limit, ordering,
-                             has_previous, context)  # fmt: skip
+            assert page is not None
             parts.append(page(field, name))
         else:
             raise NotCompilable(f"connection field {name}")
@@ -339,18 +351,23 @@ def _unwrap(graphql_type: Any) -> Any:
     return graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
 
 
-def _page(spec, alias, filters, order, sort, first, limit, ordering, has_previous, context):  # type: ignore[no-untyped-def]
-    """Builders for edges / nodes / pageInfo over one page subquery (LIMIT first + 1)."""
+def _page(spec, alias, filters, order, sort, first, limit, ordering, has_previous, total, context):  # type: ignore[no-untyped-def]
+    """Builders for edges / nodes / pageInfo (and, with ``total``, totalCount) over one page
+    subquery (LIMIT first + 1)."""
+    counted = [func.count().over().label("__total")] if total else []
     base = (
         select(
             alias,
             func.row_number().over(order_by=order).label("__position"),
             *[s.label(f"__sort{i}") for i, s in enumerate(sort)],
+            *counted,
         )
         .where(*filters)
         .order_by(*order)
         .limit(limit)
-        .subquery()
+        # A common table expression: the page is read once, however many of edges, nodes,
+        # pageInfo and totalCount read it (a subquery would run again for each of them).
+        .cte()
     )
     in_page = base.c.__position <= first
 
@@ -358,6 +375,10 @@ def _page(spec, alias, filters, order, sort, first, limit, ordering, has_previou
         return json_array(item, base.c.__position, base, in_page)
 
     def build(field: FieldNode, name: str) -> ColumnElement[str]:
+        if name == "totalCount":
+            # Every row of the page carries the count; no row, no match at all.
+            counted = select(base.c.__total).select_from(base).limit(1).scalar_subquery()
+            return cast(func.coalesce(counted, 0), Text)
         row_cursor = cursor(ordering, [base.c[f"__sort{i}"] for i in range(len(sort))])
         assert field.selection_set is not None
         if name == "nodes":
