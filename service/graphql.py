@@ -23,11 +23,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from auth.authenticate import Authenticator
-from auth.principal import PUBLIC
+from auth.principal import PUBLIC, Principal
 from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Mutation, Query
 from resolvers.context import Context
 from schema.scalars import SCALAR_MAP
+from service import idempotency
 from service.availability import (
     RETRY_AFTER_SECONDS,
     DatabaseUnavailable,
@@ -54,8 +55,12 @@ from service.logging import current_request_id
 from service.settings import Settings
 
 logger = logging.getLogger("dxlink.graphql")
-# The request body `GraphQLApp._respond` decoded, for strawberry to take (one task per request).
+# What `GraphQLApp._respond` prepared for strawberry's part of the request (one task per
+# request): the decoded body, the request's session when it opened it already (to claim an
+# idempotency key), and the key it holds.
 _decoded: ContextVar[dict[str, Any] | None] = ContextVar("dxlink_decoded_body", default=None)
+_session: ContextVar[RequestSession | None] = ContextVar("dxlink_session", default=None)
+_claim: ContextVar[idempotency.Claim | None] = ContextVar("dxlink_claim", default=None)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -205,6 +210,8 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         _decoded.set(None)
+        _session.set(None)
+        _claim.set(None)
         try:
             response, receive = await self._respond(scope, receive)
         except BadRequest as exc:
@@ -277,7 +284,33 @@ class GraphQLApp(GraphQL[Context, None]):
         reading = operation.operation is OperationType.QUERY
         if reading and request.method == "POST" and self._compiled_allowed(request):
             return await self.compiled.respond(body, payload, prepared, principal), receive
+        key = request.headers.get(idempotency.HEADER)
+        writing = operation.operation is OperationType.MUTATION and request.method == "POST"
+        if key is not None and writing and principal.subject is not None:
+            return await self._claim(idempotency.checked_key(key), payload, principal), receive
         return None, receive
+
+    async def _claim(
+        self, key: str, payload: dict[str, Any], principal: Principal
+    ) -> Response | None:
+        """Hold the idempotency key in the request's transaction, or answer with the stored
+        answer of the request that held it first."""
+        db = RequestSession(self.database.sessionmaker, principal, current_request_id())
+        _session.set(db)
+        try:
+            outcome = await idempotency.claim(db, key, idempotency.request_hash(payload))
+        except BaseException:
+            await db.finish(commit=False)
+            raise
+        if isinstance(outcome, idempotency.Replay):
+            await db.finish(commit=False)
+            return Response(
+                outcome.body,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+        _claim.set(outcome)
+        return None
 
     def _compiled_allowed(self, request: Request) -> bool:
         if not self.settings.compiled_reads:
@@ -310,12 +343,15 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         principal = getattr(request.state, "principal", PUBLIC)
+        db = _session.get() or RequestSession(
+            self.database.sessionmaker, principal, current_request_id()
+        )
         return Context(
             request=request,
             response=response,
             settings=self.settings,
             principal=principal,
-            db=RequestSession(self.database.sessionmaker, principal, current_request_id()),
+            db=db,
             request_id=current_request_id(),
         )
 
@@ -337,6 +373,16 @@ class GraphQLApp(GraphQL[Context, None]):
         else:
             # Any error rolls the whole request back: a mutation never half-writes.
             commit = not getattr(result, "errors", None)
+            held = _claim.get()
+            if held is not None and commit:
+                # The answer a retry with the same key will get, committed with the writes.
+                try:
+                    answer = await self.process_result(kwargs["request"], result)
+                    await idempotency.keep(context.db, held, self.encode_json(answer))
+                except Exception:
+                    logger.exception("could not keep the idempotent answer")
+                    commit = False
+                    result = _masked_result("The change could not be saved; nothing was written")
             try:
                 await context.db.finish(commit=commit)
             except Exception as exc:

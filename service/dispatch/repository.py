@@ -29,7 +29,7 @@ assignment_t = DispatchAssignment.__table__
 visit_t = DispatchVisit.__table__
 municipality_t = Municipality.__table__
 
-_EXPERT_LOCK = 7_306_440_100  # advisory lock class: one expert's sessions and capacity
+_EXPERT_LOCK = 73_064_401  # advisory lock class (int4): one expert's sessions and capacity
 _FOUR_DAYS = timedelta(days=4)
 
 
