@@ -360,6 +360,9 @@ POLICY: dict[str, EntityPolicy] = {
                 {**_PLAN, Role.municipal_staff: Rows.OWN_MUNICIPALITY},
                 frozenset({"status", "cancelled_reason"}),
             ),
+            # Ending or handing over an assignment cancels its sessions planned after the end.
+            "endAssignment": _coordinators(Action.UPDATE, columns=("status", "cancelled_reason")),
+            "reassignExpert": _coordinators(Action.UPDATE, columns=("status", "cancelled_reason")),
         },
     ),
     "Dataset": EntityPolicy(

@@ -3,6 +3,7 @@ service, and answer with the objects as the caller may read them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -183,16 +184,7 @@ def _profile(data: Any) -> ExpertProfile:
 
 
 def _rules(data: Any) -> ProgrammeRules:
-    names = [
-        "name",
-        "starts_on",
-        "ends_on",
-        "themes",
-        "sessions_per_month_target",
-        "sessions_per_month_max",
-        "first_session_on_site",
-        "confirmation_required",
-    ]
+    names = [f.name for f in dataclasses.fields(ProgrammeRules)]
     return ProgrammeRules(
         **{n: getattr(data, n) for n in names if getattr(data, n, UNSET) is not strawberry.UNSET}
     )

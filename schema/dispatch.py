@@ -367,12 +367,15 @@ class DispatchRequest(Node):
         "municipality": ToOne("Municipality", assignment_t.c.municipality_id, municipality_t.c.id),
         "request": ToOne("DispatchRequest", assignment_t.c.request_id, request_t.c.id),
         "programme": ToOne("DispatchProgramme", assignment_t.c.programme_id, programme_t.c.id),
-        "visits": ToMany(
-            "DispatchVisit",
-            assignment_t.c.id,
-            visit_t.c.assignment_id,
-            (visit_t.c.starts_at, visit_t.c.id),
-        ),
+        **{
+            name: ToMany(
+                "DispatchVisit",
+                assignment_t.c.id,
+                visit_t.c.assignment_id,
+                (visit_t.c.starts_at, visit_t.c.id),
+            )
+            for name in ("sessions", "visits")
+        },
         "sessions_by_month": ToMany(
             "AssignmentMonth",
             assignment_t.c.id,
@@ -411,7 +414,14 @@ class DispatchAssignment(Node):
     async def programme(self, info: Info) -> DispatchProgramme | None:
         return await info.context.loaders.load_related(self, "programme")
 
-    @strawberry.field(description="Sessions of the assignment in time order.")
+    @strawberry.field(description="面談 / the assignment's sessions in time order.")
+    async def sessions(self, info: Info) -> list[DispatchVisit]:
+        return await info.context.loaders.load_related(self, "sessions")
+
+    @strawberry.field(
+        description="Sessions of the assignment in time order.",
+        deprecation_reason="Use `sessions`, the name the mutations use.",
+    )
     async def visits(self, info: Info) -> list[DispatchVisit]:
         return await info.context.loaders.load_related(self, "visits")
 

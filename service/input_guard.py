@@ -25,24 +25,39 @@ from strawberry.types import ExecutionResult
 from service.pagination import is_storable_text
 
 
-def has_bad_text(value: Any) -> bool:
+def bad_text_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where in ``value`` (keys and list indexes) the first text PostgreSQL cannot hold is."""
     if isinstance(value, str):
-        return not is_storable_text(value)
+        return None if is_storable_text(value) else path
+    items: Any = ()
     if isinstance(value, dict):
-        return any(has_bad_text(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(has_bad_text(v) for v in value)
-    return False
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    for key, item in items:
+        found = bad_text_path(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
-def _literal_has_nul(node: ValueNode | None) -> bool:
+def has_bad_text(value: Any) -> bool:
+    return bad_text_path(value) is not None
+
+
+def _literal_bad_path(node: ValueNode | None, path: tuple[str, ...]) -> tuple[str, ...] | None:
     if isinstance(node, StringValueNode):
-        return not is_storable_text(node.value)
+        return None if is_storable_text(node.value) else path
+    children: list[tuple[str, ValueNode]] = []
     if isinstance(node, ListValueNode):
-        return any(_literal_has_nul(v) for v in node.values)
-    if isinstance(node, ObjectValueNode):
-        return any(_literal_has_nul(f.value) for f in node.fields)
-    return False
+        children = [(str(i), v) for i, v in enumerate(node.values)]
+    elif isinstance(node, ObjectValueNode):
+        children = [(f.name.value, f.value) for f in node.fields]
+    for key, child in children:
+        found = _literal_bad_path(child, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 class BadTextFinder(Visitor):
@@ -50,14 +65,19 @@ class BadTextFinder(Visitor):
         super().__init__()
         self.found: ArgumentNode | VariableDefinitionNode | None = None
         self.name = ""
+        self.path: tuple[str, ...] = ()
 
     def enter_argument(self, node: ArgumentNode, *args: Any) -> None:
-        if self.found is None and _literal_has_nul(node.value):
-            self.found, self.name = node, node.name.value
+        if self.found is None:
+            path = _literal_bad_path(node.value, (node.name.value,))
+            if path is not None:
+                self.found, self.name, self.path = node, node.name.value, path
 
     def enter_variable_definition(self, node: VariableDefinitionNode, *args: Any) -> None:
-        if self.found is None and _literal_has_nul(node.default_value):
-            self.found, self.name = node, node.variable.name.value
+        if self.found is None:
+            path = _literal_bad_path(node.default_value, (node.variable.name.value,))
+            if path is not None:
+                self.found, self.name, self.path = node, node.variable.name.value, path
 
 
 class RejectNulCharacters(SchemaExtension):
@@ -65,11 +85,12 @@ class RejectNulCharacters(SchemaExtension):
         context = self.execution_context
         error = None
         for name, value in (context.variables or {}).items():
-            if has_bad_text(value):
+            path = bad_text_path(value, (name,))
+            if path is not None:
                 error = GraphQLError(
-                    f"Invalid variable '${name}': text must not contain NUL (U+0000) characters "
-                    "or lone surrogates",
-                    extensions={"code": "BAD_USER_INPUT", "argument": name},
+                    f"Invalid variable '${name}'{_at(path)}: text must not contain NUL (U+0000) "
+                    "characters or lone surrogates",
+                    extensions={"code": "BAD_USER_INPUT", "argument": name, "field": list(path)},
                 )
                 break
         if error is None and context.graphql_document is not None:
@@ -78,11 +99,20 @@ class RejectNulCharacters(SchemaExtension):
             if finder.found is not None:
                 name = finder.name
                 error = GraphQLError(
-                    f"Invalid argument '{name}': text must not contain NUL (U+0000) characters "
-                    "or lone surrogates",
+                    f"Invalid argument '{name}'{_at(finder.path)}: text must not contain NUL "
+                    "(U+0000) characters or lone surrogates",
                     nodes=[finder.found],
-                    extensions={"code": "BAD_USER_INPUT", "argument": name},
+                    extensions={
+                        "code": "BAD_USER_INPUT",
+                        "argument": name,
+                        "field": list(finder.path),
+                    },
                 )
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+
+def _at(path: tuple[str, ...]) -> str:
+    """ " at 'input.name'" for a value inside an input object or list; nothing at the top."""
+    return f" at '{'.'.join(path)}'" if len(path) > 1 else ""

@@ -84,6 +84,22 @@ class UserErrors(Exception):
 # PostgreSQL's refusals that a user's input causes, by constraint name: (field, code, message).
 ConstraintErrors = dict[str, tuple[tuple[str, ...], Code, str]]
 
+# Every such refusal of the write path, by constraint (or unique index) name. The service checks
+# its rules first; a constraint still answers in a race (two writers at once) and stands for a
+# rule the service may have missed. Modules add theirs with `refusals`;
+# tests/auth/test_write_constraints.py checks that each name exists and that every constraint of
+# a table the mutations write is here or named there as checked before the write.
+CONSTRAINTS: ConstraintErrors = {}
+
+
+def refusals(errors: ConstraintErrors) -> ConstraintErrors:
+    """Register ``errors`` (see `CONSTRAINTS`)."""
+    clash = {name for name in errors if name in CONSTRAINTS and CONSTRAINTS[name] != errors[name]}
+    if clash:
+        raise ValueError(f"constraints registered twice, differently: {sorted(clash)}")
+    CONSTRAINTS.update(errors)
+    return errors
+
 
 @dataclass
 class Write:
@@ -91,7 +107,6 @@ class Write:
 
     db: RequestSession
     operation: str
-    constraints: ConstraintErrors = field(default_factory=dict)
     errors: list[UserError] = field(default_factory=list)
     _savepoint: Any = None
 
@@ -107,7 +122,7 @@ class Write:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        translated = _user_errors(error, self.constraints) if error is not None else None
+        translated = _user_errors(error) if error is not None else None
         if translated is not None:
             error = translated
             kind = type(translated)
@@ -141,7 +156,7 @@ class Write:
             self.fail(field, Code.FORBIDDEN, f"{self.principal.role.value} may not do this")
 
 
-def _user_errors(error: BaseException, constraints: ConstraintErrors) -> UserErrors | None:
+def _user_errors(error: BaseException) -> UserErrors | None:
     """The user errors a database error stands for, or None for a bug."""
     if isinstance(error, UserErrors):
         return error
@@ -152,7 +167,7 @@ def _user_errors(error: BaseException, constraints: ConstraintErrors) -> UserErr
         # A write policy or the column guard refused it (the service's checks would have).
         return UserErrors([UserError(("input",), Code.FORBIDDEN, Code.FORBIDDEN.value)])
     if isinstance(cause, asyncpg.exceptions.IntegrityConstraintViolationError):
-        known = constraints.get(getattr(cause, "constraint_name", None) or "")
+        known = CONSTRAINTS.get(getattr(cause, "constraint_name", None) or "")
         if known is not None:
             return UserErrors([UserError(*known)])
     return None

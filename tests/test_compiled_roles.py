@@ -42,6 +42,9 @@ QUERIES = {
     "planned held onSite target assignments } dispatchRequests { theme status } } }",
     "assignments": "{ dispatchAssignments { theme status endedReason expert { name } "
     "municipality { code tier { reason tier { name } } } visits { status report } } }",
+    "dispatch calendar": '{ assignments(month: "2026-11", first: 20) { totalCount nodes { '
+    "theme status expert { name } municipality { code name } sessions { startsAt endsAt mode "
+    "status place report } sessionsByMonth { month planned held } } } }",
     "assignments of one municipality": "query($c: String) { dispatchAssignments("
     "municipalityCode: $c) { theme municipality { code } } }",
     "audit log": "{ auditLog(first: 5) { totalCount edges { cursor node { id action entity "

@@ -103,7 +103,11 @@ async def test_nul_characters_are_refused_by_name(
     gql: GraphQL, query: str, variables: dict | None, argument: str
 ) -> None:
     error = error_of(await gql(query, variables))
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "argument": argument,
+        "field": [argument],
+    }
     assert "NUL" in error["message"]
     assert "requestId" not in error["extensions"]
 
@@ -118,4 +122,4 @@ async def test_lone_surrogates_are_refused_by_name(client: httpx.AsyncClient) ->
         "/graphql", content=body, headers={"Content-Type": "application/json"}
     )
     error = error_of(response.json())
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "s"}
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "s", "field": ["s"]}

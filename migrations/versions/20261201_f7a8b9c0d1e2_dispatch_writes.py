@@ -80,7 +80,11 @@ RULES = """
     ('DispatchVisit', 'dispatch_visit', 'cancelSession', 'update', 'prefecture_admin', 'all', '{cancelled_reason,status}'),
     ('DispatchVisit', 'dispatch_visit', 'cancelSession', 'update', 'dispatch_coordinator', 'all', '{cancelled_reason,status}'),
     ('DispatchVisit', 'dispatch_visit', 'cancelSession', 'update', 'municipal_staff', 'own_municipality', '{cancelled_reason,status}'),
-    ('DispatchVisit', 'dispatch_visit', 'cancelSession', 'update', 'expert', 'own_expert', '{cancelled_reason,status}')
+    ('DispatchVisit', 'dispatch_visit', 'cancelSession', 'update', 'expert', 'own_expert', '{cancelled_reason,status}'),
+    ('DispatchVisit', 'dispatch_visit', 'endAssignment', 'update', 'prefecture_admin', 'all', '{cancelled_reason,status}'),
+    ('DispatchVisit', 'dispatch_visit', 'endAssignment', 'update', 'dispatch_coordinator', 'all', '{cancelled_reason,status}'),
+    ('DispatchVisit', 'dispatch_visit', 'reassignExpert', 'update', 'prefecture_admin', 'all', '{cancelled_reason,status}'),
+    ('DispatchVisit', 'dispatch_visit', 'reassignExpert', 'update', 'dispatch_coordinator', 'all', '{cancelled_reason,status}')
 """
 
 # Where a row belongs (municipality, expert), per table, as SQL over the row.

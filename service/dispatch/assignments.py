@@ -13,21 +13,22 @@ from service.database import RequestSession
 from service.dispatch.repository import (
     DispatchRepository,
     assignment_t,
-    month_starts,
-    overlaps_month,
+    first_month_over,
     request_t,
 )
 from service.models.dispatch import AssignmentStatus, RequestStatus
-from service.writes import Code, ConstraintErrors, Write
+from service.writes import Code, Write, refusals
 
 # The database's last word on "one active assignment per request", in a race.
-_CONSTRAINTS: ConstraintErrors = {
-    "uq_dispatch_assignment_open_request": (
-        ("input", "requestId"),
-        Code.REQUEST_ALREADY_ASSIGNED,
-        Code.REQUEST_ALREADY_ASSIGNED.value,
-    ),
-}
+refusals(
+    {
+        "uq_dispatch_assignment_open_request": (
+            ("input", "requestId"),
+            Code.REQUEST_ALREADY_ASSIGNED,
+            Code.REQUEST_ALREADY_ASSIGNED.value,
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class AssignmentService:
         starts_on: date | None,
         ends_on: date | None,
     ) -> Assigned:
-        async with Write(self.db, "assignExpert", _CONSTRAINTS) as write:
+        async with Write(self.db, "assignExpert") as write:
             request = await self.repository.request(request_id)
             expert = await self.repository.expert(expert_id)
             if request is None:
@@ -67,6 +68,7 @@ class AssignmentService:
                     Code.REQUEST_NOT_OPEN,
                     f"the request is {request.status.name}",
                 )
+            await self.repository.lock_programme(request.programme_id)
             programme = await self.repository.programme(id_=request.programme_id)
             starts_on = starts_on or max(programme.starts_on, await self.repository.today())
             ends_on = ends_on or programme.ends_on
@@ -102,7 +104,7 @@ class AssignmentService:
         from_on: date | None,
         reason: str | None,
     ) -> Assigned:
-        async with Write(self.db, "reassignExpert", _CONSTRAINTS) as write:
+        async with Write(self.db, "reassignExpert") as write:
             current = await self.repository.assignment(assignment_id)
             expert = await self.repository.expert(expert_id)
             if current is None:
@@ -133,6 +135,7 @@ class AssignmentService:
                     Code.OUTSIDE_ASSIGNMENT,
                     f"must lie in {current.starts_on} - {current.ends_on}",
                 )
+            await self.repository.lock_programme(current.programme_id)
             programme = await self.repository.programme(id_=current.programme_id)
             target = programme.sessions_per_month_target if programme is not None else 4
             self._check_theme(write, current.theme, expert)
@@ -140,17 +143,20 @@ class AssignmentService:
             await self._check_capacity(write, expert, from_on, current.ends_on, target)
             write.check()
             ended_on = max(current.starts_on, from_on - timedelta(days=1))
-            if not await self.repository.update_versioned(
+            await self.repository.update(
                 assignment_t,
                 current.id,
-                version,
                 {
                     "status": AssignmentStatus.ENDED,
                     "ends_on": ended_on,
                     "ended_reason": reason or "reassigned / 担当変更",
                 },
-            ):
-                write.fail(("input", "version"), Code.STALE)
+                version=version,
+            )
+            # The sessions planned after the handover were the previous expert's.
+            await self.repository.cancel_planned_after(
+                current.id, ended_on, f"担当変更 / reassigned: {reason or '-'}"
+            )
             new_id = await self.repository.insert(
                 assignment_t,
                 {
@@ -185,6 +191,7 @@ class AssignmentService:
             if current.status is AssignmentStatus.ENDED:
                 write.error(("input", "assignmentId"), Code.ASSIGNMENT_ENDED)
             write.check()
+            await self.repository.lock_experts(current.expert_id)
             ends_on = ends_on or await self.repository.today()
             if not current.starts_on <= ends_on <= current.ends_on:
                 write.fail(
@@ -192,17 +199,19 @@ class AssignmentService:
                     Code.OUTSIDE_ASSIGNMENT,
                     f"must lie in {current.starts_on} - {current.ends_on}",
                 )
-            if not await self.repository.update_versioned(
+            await self.repository.update(
                 assignment_t,
                 current.id,
-                version,
                 {
                     "status": AssignmentStatus.ENDED,
                     "ends_on": ends_on,
                     "ended_reason": reason.strip(),
                 },
-            ):
-                write.fail(("input", "version"), Code.STALE)
+                version=version,
+            )
+            await self.repository.cancel_planned_after(
+                current.id, ends_on, f"派遣終了 / assignment ended: {reason.strip()}"
+            )
             if current.request_id is not None:
                 # The request may be served again, by another expert.
                 await self.repository.update(
@@ -238,14 +247,16 @@ class AssignmentService:
         if ends_on < starts_on:
             return
         others = await self.repository.open_assignments(expert.id, starts_on, ends_on)
-        capacity = expert.monthly_capacity
-        for month in month_starts(starts_on, ends_on):
-            booked = sum(a.target for a in others if overlaps_month(a.starts_on, a.ends_on, month))
-            if booked + target > capacity:
-                write.error(
-                    ("input", "expertId"),
-                    Code.CAPACITY_EXCEEDED,
-                    f"{month:%Y-%m}: {booked} of {capacity} sessions are booked already; this "
-                    f"assignment needs {target}",
-                )
-                return
+        # Only the new assignment's months matter: clip the others to its period.
+        bookings = [
+            (max(a.starts_on, starts_on), min(a.ends_on, ends_on), a.target) for a in others
+        ]
+        over = first_month_over([*bookings, (starts_on, ends_on, target)], expert.monthly_capacity)
+        if over is not None:
+            month, booked = over
+            write.error(
+                ("input", "expertId"),
+                Code.CAPACITY_EXCEEDED,
+                f"{month:%Y-%m}: {booked - target} of {expert.monthly_capacity} sessions are "
+                f"booked already; this assignment needs {target}",
+            )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,11 +11,12 @@ from service.database import RequestSession
 from service.dispatch.repository import (
     DispatchRepository,
     expert_t,
+    first_month_over,
     programme_t,
     request_t,
 )
-from service.models.dispatch import RequestStatus
-from service.writes import Code, ConstraintErrors, Write
+from service.models.dispatch import AssignmentStatus, RequestStatus
+from service.writes import Code, Write, refusals
 
 UNSET: Any = object()  # a field an update leaves as it is
 
@@ -74,20 +75,28 @@ class ProgrammeRules:
         return {k: v for k, v in vars(self).items() if v is not UNSET}
 
 
-_PROGRAMME_CONSTRAINTS: ConstraintErrors = {
-    "uq_dispatch_programme_fiscal_year": (
-        ("input", "fiscalYear"),
-        Code.CONFLICT,
-        "a programme of that fiscal year exists already",
-    ),
-}
-_REQUEST_CONSTRAINTS: ConstraintErrors = {
-    "uq_dispatch_request_programme_id": (
-        ("input", "theme"),
-        Code.CONFLICT,
-        "the municipality has asked for this theme already",
-    ),
-}
+refusals(
+    {
+        "uq_dispatch_programme_fiscal_year": (
+            ("input", "fiscalYear"),
+            Code.CONFLICT,
+            "a programme of that fiscal year exists already",
+        ),
+    }
+)
+refusals(
+    {
+        "uq_dispatch_request_programme_id_municipality_id_theme": (
+            ("input", "theme"),
+            Code.CONFLICT,
+            "the municipality has asked for this theme already",
+        ),
+    }
+)
+
+
+# What a programme cannot be without: every rule it has.
+_PROGRAMME_REQUIRED = tuple(f.name for f in fields(ProgrammeRules))
 
 
 @dataclass
@@ -121,16 +130,42 @@ class ProfileService:
             values = _expert_values(write, profile, creating=False)
             windows = _windows(write, profile.availability)
             write.check()
-            if not await self.repository.update_versioned(expert_t, expert.id, version, values):
-                write.fail(("input", "version"), Code.STALE)
+            # The expert's assignments rely on its themes and capacity: judge a change against
+            # them with no assignment of the expert's being made meanwhile.
+            await self.repository.lock_experts(expert.id)
+            await self._check_expert_commitments(write, expert.id, values)
+            write.check()
+            await self.repository.update(expert_t, expert.id, values, version=version)
             if profile.availability is not UNSET:
                 await self.repository.replace_availability(expert.id, windows)
         return int(expert.id)
 
+    async def _check_expert_commitments(
+        self, write: Write, expert_id: int, values: dict[str, Any]
+    ) -> None:
+        if "themes" in values:
+            dropped = await self.repository.running_themes(expert_id) - set(values["themes"])
+            if dropped:
+                write.error(
+                    ("input", "themes"),
+                    Code.THEME_NOT_COVERED,
+                    "running assignments need " + ", ".join(sorted(dropped)),
+                )
+        capacity = values.get("monthly_capacity")
+        if capacity is not None:
+            running = await self.repository.open_assignments(expert_id, date.min, date.max)
+            over = first_month_over([(a.starts_on, a.ends_on, a.target) for a in running], capacity)
+            if over is not None:
+                write.error(
+                    ("input", "monthlyCapacity"),
+                    Code.CAPACITY_EXCEEDED,
+                    f"{over[0]:%Y-%m}: the expert's assignments aim at {over[1]} sessions",
+                )
+
     # --- the programme -------------------------------------------------------------------
 
     async def create_programme(self, fiscal_year: int, rules: ProgrammeRules) -> int:
-        async with Write(self.db, "createDispatchProgramme", _PROGRAMME_CONSTRAINTS) as write:
+        async with Write(self.db, "createDispatchProgramme") as write:
             write.authorize("DispatchProgramme", Action.INSERT, Scope())
             if not 2000 <= fiscal_year <= 2100:
                 write.fail(("input", "fiscalYear"), Code.INVALID, "a fiscal year such as 2026")
@@ -158,13 +193,70 @@ class ProfileService:
                 write.fail(("input", "fiscalYear"), Code.NOT_FOUND, "no programme of that year")
             write.authorize("DispatchProgramme", Action.UPDATE, Scope(), ("input", "fiscalYear"))
             values = rules.given()
-            _check_programme(write, {**programme._mapping, **values})
+            for name in _PROGRAMME_REQUIRED:
+                if name in values and values[name] is None:
+                    write.error(_field(name), Code.REQUIRED)
             write.check()
-            if not await self.repository.update_versioned(
-                programme_t, programme.id, version, values
-            ):
-                write.fail(("input", "version"), Code.STALE)
+            merged = {**programme._mapping, **values}
+            _check_programme(write, merged)
+            write.check()
+            # The rules the programme's assignments and sessions were judged by change: no
+            # write that applies them runs meanwhile.
+            await self.repository.lock_programme(programme.id, exclusive=True)
+            await self._check_programme_commitments(write, programme.id, merged)
+            write.check()
+            await self.repository.update(programme_t, programme.id, values, version=version)
         return int(programme.id)
+
+    async def _check_programme_commitments(
+        self, write: Write, programme_id: int, rules: dict[str, Any]
+    ) -> None:
+        """What the programme holds already must still fit: its assignments' periods, the
+        themes in use, each expert's capacity at the new target, each month's sessions."""
+        assignments = await self.repository.programme_assignments(programme_id)
+        if any(a.starts_on < rules["starts_on"] for a in assignments):
+            write.error(
+                _field("starts_on"),
+                Code.OUTSIDE_PROGRAMME,
+                f"assignments start on {min(a.starts_on for a in assignments)}",
+            )
+        if any(a.ends_on > rules["ends_on"] for a in assignments):
+            write.error(
+                _field("ends_on"),
+                Code.OUTSIDE_PROGRAMME,
+                f"assignments run until {max(a.ends_on for a in assignments)}",
+            )
+        dropped = await self.repository.themes_in_use(programme_id) - set(rules["themes"])
+        if dropped:
+            write.error(
+                _field("themes"),
+                Code.THEME_NOT_OFFERED,
+                "requests or assignments name " + ", ".join(sorted(dropped)),
+            )
+        running = {a.expert_id for a in assignments if a.status is not AssignmentStatus.ENDED}
+        await self.repository.lock_experts(*running)
+        ours = {a.id for a in assignments}
+        target = rules["sessions_per_month_target"]
+        for expert_id in sorted(running):
+            expert = await self.repository.expert(expert_id)
+            bookings = [
+                (a.starts_on, a.ends_on, target if a.id in ours else a.target)
+                for a in await self.repository.open_assignments(expert_id, date.min, date.max)
+            ]
+            if expert is not None and first_month_over(bookings, expert.monthly_capacity):
+                write.error(
+                    _field("sessions_per_month_target"),
+                    Code.CAPACITY_EXCEEDED,
+                    f"{expert.name} could not give that many sessions a month",
+                )
+                break
+        busiest = await self.repository.busiest_month(programme_id)
+        if busiest > rules["sessions_per_month_max"]:
+            write.error(
+                _field("sessions_per_month_max"),
+                Code.MONTHLY_MAXIMUM,
+                f"an assignment holds {busiest} sessions in a month already",
+            )
 
     # --- requests ------------------------------------------------------------------------
 
@@ -177,7 +269,7 @@ class ProfileService:
         goals: str | None,
         required_profile: str | None,
     ) -> int:
-        async with Write(self.db, "fileDispatchRequest", _REQUEST_CONSTRAINTS) as write:
+        async with Write(self.db, "fileDispatchRequest") as write:
             principal = self.db.principal
             code = municipality_code or principal.municipality_code
             municipality_id = await self.repository.municipality_id(code) if code else None
@@ -227,10 +319,9 @@ class ProfileService:
                     Code.REQUEST_NOT_OPEN,
                     f"the request is {request.status.name}: end its assignment first",
                 )
-            if not await self.repository.update_versioned(
-                request_t, request.id, version, {"status": RequestStatus.WITHDRAWN}
-            ):
-                write.fail(("input", "version"), Code.STALE)
+            await self.repository.update(
+                request_t, request.id, {"status": RequestStatus.WITHDRAWN}, version=version
+            )
         return int(request.id)
 
 

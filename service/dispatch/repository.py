@@ -19,7 +19,8 @@ from service.models import (
     ExpertAvailability,
     Municipality,
 )
-from service.models.dispatch import AssignmentStatus, VisitStatus
+from service.models.dispatch import AssignmentStatus, RequestStatus, VisitStatus
+from service.writes import Code, UserError, UserErrors
 
 expert_t = Expert.__table__
 availability_t = ExpertAvailability.__table__
@@ -29,7 +30,10 @@ assignment_t = DispatchAssignment.__table__
 visit_t = DispatchVisit.__table__
 municipality_t = Municipality.__table__
 
-_EXPERT_LOCK = 73_064_401  # advisory lock class (int4): one expert's sessions and capacity
+# Advisory lock classes (int4). Always the programme's before any expert's, experts in id order:
+# no two transactions can then wait for each other.
+_EXPERT_LOCK = 73_064_401  # one expert's sessions and capacity
+_PROGRAMME_LOCK = 73_064_402  # a programme's rules: shared by writes that apply them
 _FOUR_DAYS = timedelta(days=4)
 
 
@@ -46,6 +50,14 @@ class DispatchRepository:
         two transactions locking two experts cannot deadlock)."""
         for expert_id in sorted(set(expert_ids)):
             await self.db.scalar(select(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id)))
+
+    async def lock_programme(self, programme_id: int | None, *, exclusive: bool = False) -> None:
+        """Writes that apply a programme's rules share its lock; changing the rules takes it
+        alone, so rules and the assignments and sessions they judged never cross."""
+        if programme_id is None:  # an assignment from before programmes (no rules to hold)
+            return
+        lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+        await self.db.scalar(select(lock(_PROGRAMME_LOCK, programme_id)))
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -107,6 +119,58 @@ class DispatchRepository:
             )
         )
         return list(await self.db.all(statement))
+
+    async def programme_assignments(self, programme_id: int) -> list[Row[Any]]:
+        """Every assignment of the programme, ended ones too (they are its record)."""
+        return list(
+            await self.db.all(
+                select(
+                    assignment_t.c.id,
+                    assignment_t.c.expert_id,
+                    assignment_t.c.theme,
+                    assignment_t.c.starts_on,
+                    assignment_t.c.ends_on,
+                    assignment_t.c.status,
+                ).where(assignment_t.c.programme_id == programme_id)
+            )
+        )
+
+    async def themes_in_use(self, programme_id: int) -> set[str]:
+        """Themes that open or matched requests and running assignments of the programme name."""
+        requests = select(request_t.c.theme).where(
+            request_t.c.programme_id == programme_id,
+            request_t.c.status.in_([RequestStatus.OPEN, RequestStatus.MATCHED]),
+        )
+        assignments = select(assignment_t.c.theme).where(
+            assignment_t.c.programme_id == programme_id,
+            assignment_t.c.status != AssignmentStatus.ENDED,
+        )
+        return {row[0] for row in await self.db.all(requests.union(assignments))}
+
+    async def busiest_month(self, programme_id: int) -> int:
+        """The most sessions (not cancelled) one assignment of the programme has in a month."""
+        month = func.date_trunc("month", func.timezone("Asia/Tokyo", visit_t.c.starts_at))
+        counts = (
+            select(func.count().label("n"))
+            .select_from(visit_t.join(assignment_t, assignment_t.c.id == visit_t.c.assignment_id))
+            .where(
+                assignment_t.c.programme_id == programme_id,
+                visit_t.c.status != VisitStatus.CANCELLED,
+            )
+            .group_by(visit_t.c.assignment_id, month)
+            .subquery()
+        )
+        return int(await self.db.scalar(select(func.coalesce(func.max(counts.c.n), 0))))
+
+    async def running_themes(self, expert_id: int) -> set[str]:
+        """Themes of the expert's assignments that have not ended."""
+        rows = await self.db.all(
+            select(assignment_t.c.theme).where(
+                assignment_t.c.expert_id == expert_id,
+                assignment_t.c.status != AssignmentStatus.ENDED,
+            )
+        )
+        return {row[0] for row in rows}
 
     async def overlapping_session(
         self, expert_id: int, starts_at: datetime, ends_at: datetime
@@ -173,24 +237,61 @@ class DispatchRepository:
         rows = await self.db.all(insert(table).values(**values).returning(table.c.id))
         return int(rows[0][0])
 
-    async def update_versioned(
-        self, table: Any, key: int, version: int, values: dict[str, Any]
-    ) -> bool:
-        """Update one row at ``version`` (and advance it); False when no such row is there at
-        that version (changed meanwhile, or not visible)."""
-        statement = (
-            update(table)
-            .where(table.c.id == key, table.c.version == version)
-            .values(**values, version=table.c.version + 1, updated_at=func.now())
-            .returning(table.c.id)
-        )
-        return bool(await self.db.all(statement))
+    async def update(
+        self,
+        table: Any,
+        key: int,
+        values: dict[str, Any],
+        *,
+        version: int | None = None,
+        field: tuple[str, ...] = ("input", "id"),
+    ) -> None:
+        """Update one row (only at ``version`` when given) and advance its version.
 
-    async def update(self, table: Any, key: int, values: dict[str, Any]) -> None:
-        statement = update(table).where(table.c.id == key).values(**values).returning(table.c.id)
+        When no row changed, say why, as a user error: the row is not there or not visible
+        (`NOT_FOUND` on ``field``), it is at another version (`STALE`), or row-level security
+        skipped it: an UPDATE's ``USING`` policy drops rows silently where an INSERT's
+        ``WITH CHECK`` raises, so a refusal by the write policies surfaces here (`FORBIDDEN`).
+        """
+        statement = update(table).where(table.c.id == key).values(**values)
+        if version is not None:
+            statement = statement.where(table.c.version == version)
         if "version" in table.c:
             statement = statement.values(version=table.c.version + 1, updated_at=func.now())
-        await self.db.all(statement)
+        if await self.db.all(statement.returning(table.c.id)):
+            return
+        found = await self.db.all(select(table.c.version).where(table.c.id == key))
+        if not found:
+            raise UserErrors([UserError(field, Code.NOT_FOUND, Code.NOT_FOUND.value)])
+        if version is not None and found[0][0] != version:
+            raise UserErrors(
+                [
+                    UserError(
+                        ("input", "version"), Code.STALE, f"the object is at version {found[0][0]}"
+                    )
+                ]
+            )
+        raise UserErrors([UserError(field, Code.FORBIDDEN, Code.FORBIDDEN.value)])
+
+    async def cancel_planned_after(self, assignment_id: int, ends_on: date, reason: str) -> int:
+        """Cancel the assignment's planned sessions on days (in Japan) after ``ends_on``."""
+        day = func.timezone("Asia/Tokyo", visit_t.c.starts_at).cast(Date)
+        rows = await self.db.all(
+            update(visit_t)
+            .where(
+                visit_t.c.assignment_id == assignment_id,
+                visit_t.c.status == VisitStatus.PLANNED,
+                day > ends_on,
+            )
+            .values(
+                status=VisitStatus.CANCELLED,
+                cancelled_reason=reason,
+                version=visit_t.c.version + 1,
+                updated_at=func.now(),
+            )
+            .returning(visit_t.c.id)
+        )
+        return len(rows)
 
     async def replace_availability(self, expert_id: int, windows: list[dict[str, Any]]) -> None:
         await self.db.rowcount(
@@ -215,3 +316,19 @@ def next_month(month: date) -> date:
 
 def overlaps_month(starts_on: date, ends_on: date, month: date) -> bool:
     return starts_on < next_month(month) and ends_on >= month
+
+
+def first_month_over(
+    bookings: list[tuple[date, date, int]], capacity: int
+) -> tuple[date, int] | None:
+    """The first month in which ``bookings`` ((starts on, ends on, sessions a month) each) aim at
+    more than ``capacity`` sessions, with the sessions booked; None when every month fits."""
+    if not bookings:
+        return None
+    first = min(b[0] for b in bookings)
+    last = max(b[1] for b in bookings)
+    for month in month_starts(first, last):
+        booked = sum(n for s, e, n in bookings if overlaps_month(s, e, month))
+        if booked > capacity:
+            return month, booked
+    return None

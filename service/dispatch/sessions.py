@@ -43,6 +43,11 @@ class SessionService:
                 Scope(assignment.municipality_id, assignment.expert_id),
                 ("input", "assignmentId"),
             )
+            # Judge the assignment as it is once no other write of its expert or its programme's
+            # rules runs (an end or a handover may have committed while we waited).
+            await self.repository.lock_programme(assignment.programme_id)
+            await self.repository.lock_experts(assignment.expert_id)
+            assignment = await self.repository.assignment(assignment.id)
             if assignment.status is AssignmentStatus.ENDED:
                 write.fail(("input", "assignmentId"), Code.ASSIGNMENT_ENDED)
             _check_times(write, starts_at, ends_at)
@@ -59,7 +64,6 @@ class SessionService:
                     f"the assignment runs {assignment.starts_on} - {assignment.ends_on}",
                 )
             programme = await self.repository.programme(id_=assignment.programme_id)
-            await self.repository.lock_experts(assignment.expert_id)
             clash = await self.repository.overlapping_session(
                 assignment.expert_id, starts_at, ends_at
             )
@@ -193,8 +197,7 @@ class SessionService:
     async def _update(
         self, write: Write, session: Any, version: int, values: dict[str, Any]
     ) -> None:
-        if not await self.repository.update_versioned(visit_t, session.id, version, values):
-            write.fail(("input", "version"), Code.STALE)
+        await self.repository.update(visit_t, session.id, values, version=version)
 
 
 def _check_times(write: Write, starts_at: datetime, ends_at: datetime) -> None:

@@ -70,7 +70,14 @@ async def build_world(connection: AsyncConnection) -> World:
         ),
         "C": (FAR, {}),
     }
-    programme = await f.create_programme(connection)
+    # A programme whose period and menu hold every assignment and request below (the world's
+    # dates follow today), so that writes on them are judged by the policy, not by its rules.
+    programme = await f.create_programme(
+        connection,
+        starts_on=today - timedelta(days=400),
+        ends_on=today + timedelta(days=400),
+        themes=["DX推進計画", "生成AI", "情報システム標準化", *(f"生成AI {n}" for n in "ABC")],
+    )
     world.rows["DispatchProgramme"].append(Row(encode_global_id("DispatchProgramme", 2026)))
     for name, (code, overrides) in plans.items():
         expert = await f.create_expert(connection, name=f"専門家{name}")

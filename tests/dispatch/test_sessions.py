@@ -288,3 +288,38 @@ async def test_a_held_session_is_not_cancelled(
     body = await gql(CANCEL, {"input": {"sessionId": session, "version": 2, "reason": "x"}},
                      token=dispatch.coordinator)  # fmt: skip
     assert codes(data_of(body)["cancelSession"]) == ["SESSION_ALREADY_HELD"]
+
+
+async def test_ending_an_assignment_cancels_the_sessions_planned_after_it(
+    gql: GraphQL, dispatch: Dispatch, assignment: str
+) -> None:
+    coordinator = dispatch.coordinator
+    kept = await plan(gql, coordinator, assignment, "2026-12-07")
+    dropped = await plan(gql, coordinator, assignment, "2026-12-21", mode="ONLINE", place=None)
+    assert kept["userErrors"] == dropped["userErrors"] == []
+    ended = data_of(
+        await gql(
+            """mutation($input: EndAssignmentInput!) { endAssignment(input: $input) {
+                 assignment { status endsOn sessions { startsAt status cancelledReason } }
+                 userErrors { code } } }""",
+            {
+                "input": {
+                    "assignmentId": assignment,
+                    "version": 1,
+                    "endsOn": "2026-12-10",
+                    "reason": "庁内体制の変更",
+                }
+            },
+            token=coordinator,
+        )
+    )["endAssignment"]
+    assert ended["userErrors"] == []
+    assert ended["assignment"]["endsOn"] == "2026-12-10"
+    assert sorted(ended["assignment"]["sessions"], key=lambda s: s["startsAt"]) == [
+        {"startsAt": "2026-12-07T01:00:00+00:00", "status": "PLANNED", "cancelledReason": None},
+        {
+            "startsAt": "2026-12-21T01:00:00+00:00",
+            "status": "CANCELLED",
+            "cancelledReason": "派遣終了 / assignment ended: 庁内体制の変更",
+        },
+    ]

@@ -1,0 +1,366 @@
+"""Every mutation, called through the API by every kind of principal, with both layers.
+
+The expectations come from `auth.policy.POLICY`'s write rules: a mutation succeeds exactly when
+every rule it is under admits the principal for the target row; otherwise it is refused with
+`FORBIDDEN`, or `NOT_FOUND` where the principal may not read the row either (a refusal must not
+tell it the row exists), and nothing is written: neither the row nor an audit record.
+
+Each case runs twice: with the service's checks, and with them switched off
+(``policy.QUERY_LAYER = False``), where PostgreSQL's write policies, grants and column guard
+alone must refuse (migration f7a8b9c0d1e2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from auth import policy
+from auth.policy import POLICY, Rows
+from auth.principal import Principal
+from resolvers import Mutation
+from schema.node import decode_global_id, encode_global_id
+from service.models import AuditRecord
+from service.settings import Settings
+from tests import factories as f
+from tests.auth.test_policy_matrix import expected_visible, token_for
+from tests.auth.world import OWN, PRINCIPAL_NAMES, Row, World, build_world
+from tests.conftest import GraphQL, data_of
+
+LAYERS = ["query+rls", "rls-only"]
+
+
+@dataclass
+class Targets:
+    """Rows of 和歌山市 (expert A's assignment) that the mutations change."""
+
+    world: World
+    programme: int
+    assignment: int
+    open_request: int
+    new_expert: int
+    upcoming: int  # a planned session in three days
+    past: int  # a planned session two days ago, to be reported
+    reported: int  # a session reported, to be confirmed
+
+    def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
+        return Row(encode_global_id(type_name, key), municipality, expert)
+
+    @property
+    def own(self) -> int:
+        return self.world.municipality[OWN]
+
+    @property
+    def expert(self) -> int:
+        return self.world.experts["A"]
+
+
+@pytest.fixture
+async def targets(connection: AsyncConnection) -> Targets:
+    world = await build_world(connection)
+    programme = await connection.scalar(text("SELECT id FROM dispatch_programme"))
+    assignment = await connection.scalar(
+        text("SELECT id FROM dispatch_assignment WHERE expert_id = :e AND status = 'ACTIVE'"),
+        {"e": world.experts["A"]},
+    )
+    own = world.municipality[OWN]
+    new_expert = await f.create_expert(
+        connection, name="専門家D", themes=["生成AI", "DX推進計画"], monthly_capacity=8
+    )
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+    async def session(at: datetime, **values: Any) -> int:
+        return await f.create_visit(
+            connection, assignment_id=assignment, starts_at=at, ends_at=at + timedelta(hours=1),
+            **values,
+        )  # fmt: skip
+
+    plain = {"status": "PLANNED", "report": None, "next_steps": None, "hours": None}
+    return Targets(
+        world=world,
+        programme=programme,
+        assignment=assignment,
+        open_request=await f.create_request(
+            connection, programme_id=programme, municipality_id=own, theme="DX推進計画"
+        ),
+        new_expert=new_expert,
+        upcoming=await session(now + timedelta(days=3), **plain),
+        past=await session(now - timedelta(days=2), **plain),
+        reported=await session(now - timedelta(days=5), reported_at=now - timedelta(days=4)),
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    input: Callable[[Targets], dict[str, Any]]
+    # Where the changed rows belong (municipality, expert), for the write rules; and the rows
+    # the mutation names, which the principal must be able to read to be told FORBIDDEN
+    # rather than NOT_FOUND (the first one named decides; a later one may say NOT_FOUND).
+    scope: Callable[[Targets], tuple[int | None, int | None]]
+    targets: Callable[[Targets], list[Row]]
+    # Whether the change is in the database (read as the owner): a query with its `:k`.
+    written: tuple[str, Callable[[Targets], Any]]
+
+
+def gid(type_name: str, key: Any) -> str:
+    return encode_global_id(type_name, key)
+
+
+def _session_row(t: Targets, key: int) -> Row:
+    return t.row("DispatchVisit", key, t.own, t.expert)
+
+
+def _assignment_row(t: Targets) -> Row:
+    return t.row("DispatchAssignment", t.assignment, t.own, t.expert)
+
+
+def _expert_d(t: Targets) -> Row:
+    return t.row("Expert", t.new_expert, None, t.new_expert)
+
+
+def _request_row(t: Targets) -> Row:
+    return t.row("DispatchRequest", t.open_request, t.own, None)
+
+
+IN_TEN_DAYS = (datetime.now(UTC) + timedelta(days=10)).replace(
+    hour=1, minute=0, second=0, microsecond=0
+)
+
+CASES: dict[str, Case] = {
+    "createExpert": Case(
+        input=lambda t: {"name": "新任 専門家", "themes": ["生成AI"], "monthlyCapacity": 4},
+        scope=lambda t: (None, None),
+        targets=lambda t: [],
+        written=("SELECT count(*) = 1 FROM expert WHERE name = '新任 専門家'", lambda t: None),
+    ),
+    "updateExpert": Case(
+        input=lambda t: {"id": gid("Expert", t.expert), "version": 1, "name": "改名 専門家"},
+        scope=lambda t: (None, t.expert),
+        targets=lambda t: [t.row("Expert", t.expert, None, t.expert)],
+        written=("SELECT name = '改名 専門家' FROM expert WHERE id = :k", lambda t: t.expert),
+    ),
+    "createDispatchProgramme": Case(
+        input=lambda t: {"fiscalYear": 2027, "themes": ["生成AI"]},
+        scope=lambda t: (None, None),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM dispatch_programme WHERE fiscal_year = 2027",
+            lambda t: None,
+        ),
+    ),
+    "updateDispatchProgramme": Case(
+        input=lambda t: {"fiscalYear": 2026, "version": 1, "sessionsPerMonthMax": 5},
+        scope=lambda t: (None, None),
+        targets=lambda t: [t.row("DispatchProgramme", 2026, None, None)],
+        written=(
+            "SELECT sessions_per_month_max = 5 FROM dispatch_programme WHERE id = :k",
+            lambda t: t.programme,
+        ),
+    ),
+    "fileDispatchRequest": Case(
+        input=lambda t: {
+            "fiscalYear": 2026,
+            "theme": "情報システム標準化",
+            "municipalityCode": OWN,
+        },
+        scope=lambda t: (t.own, None),
+        targets=lambda t: [],  # the municipality is public
+        written=(
+            "SELECT count(*) = 1 FROM dispatch_request WHERE theme = '情報システム標準化'",
+            lambda t: None,
+        ),
+    ),
+    "withdrawDispatchRequest": Case(
+        input=lambda t: {"id": gid("DispatchRequest", t.open_request), "version": 1},
+        scope=lambda t: (t.own, None),
+        targets=lambda t: [_request_row(t)],
+        written=(
+            "SELECT status = 'WITHDRAWN' FROM dispatch_request WHERE id = :k",
+            lambda t: t.open_request,
+        ),
+    ),
+    "assignExpert": Case(
+        input=lambda t: {
+            "requestId": gid("DispatchRequest", t.open_request),
+            "expertId": gid("Expert", t.new_expert),
+        },
+        scope=lambda t: (t.own, t.new_expert),
+        targets=lambda t: [_request_row(t), _expert_d(t)],
+        written=(
+            "SELECT count(*) = 1 FROM dispatch_assignment WHERE request_id = :k",
+            lambda t: t.open_request,
+        ),
+    ),
+    "reassignExpert": Case(
+        input=lambda t: {
+            "assignmentId": gid("DispatchAssignment", t.assignment),
+            "version": 1,
+            "expertId": gid("Expert", t.new_expert),
+            "reason": "専門分野の変更",
+        },
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_assignment_row(t), _expert_d(t)],
+        written=(
+            "SELECT count(*) = 1 FROM dispatch_assignment WHERE expert_id = :k",
+            lambda t: t.new_expert,
+        ),
+    ),
+    "endAssignment": Case(
+        input=lambda t: {
+            "assignmentId": gid("DispatchAssignment", t.assignment),
+            "version": 1,
+            "reason": "目標達成",
+        },
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_assignment_row(t)],
+        written=(
+            "SELECT status = 'ENDED' FROM dispatch_assignment WHERE id = :k",
+            lambda t: t.assignment,
+        ),
+    ),
+    "planSession": Case(
+        input=lambda t: {
+            "assignmentId": gid("DispatchAssignment", t.assignment),
+            "startsAt": IN_TEN_DAYS.isoformat(),
+            "endsAt": (IN_TEN_DAYS + timedelta(hours=2)).isoformat(),
+            "mode": "ONLINE",
+        },
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_assignment_row(t)],
+        written=(
+            "SELECT count(*) = 1 FROM dispatch_visit WHERE starts_at = :k",
+            lambda t: IN_TEN_DAYS,
+        ),
+    ),
+    "recordSessionReport": Case(
+        input=lambda t: {
+            "sessionId": gid("DispatchVisit", t.past),
+            "version": 1,
+            "report": "業務棚卸しの結果を共有した。",
+            "hours": 1,
+        },
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_session_row(t, t.past)],
+        written=("SELECT report IS NOT NULL FROM dispatch_visit WHERE id = :k", lambda t: t.past),
+    ),
+    "confirmSessionReport": Case(
+        input=lambda t: {"sessionId": gid("DispatchVisit", t.reported), "version": 1},
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_session_row(t, t.reported)],
+        written=(
+            "SELECT confirmed_at IS NOT NULL FROM dispatch_visit WHERE id = :k",
+            lambda t: t.reported,
+        ),
+    ),
+    "cancelSession": Case(
+        input=lambda t: {
+            "sessionId": gid("DispatchVisit", t.upcoming),
+            "version": 1,
+            "reason": "台風",
+        },
+        scope=lambda t: (t.own, t.expert),
+        targets=lambda t: [_session_row(t, t.upcoming)],
+        written=(
+            "SELECT status = 'CANCELLED' FROM dispatch_visit WHERE id = :k",
+            lambda t: t.upcoming,
+        ),
+    ),
+}
+
+
+def _mutation_names() -> set[str]:
+    definition = Mutation.__strawberry_definition__  # type: ignore[attr-defined]
+    return {field.graphql_name or _camel(field.python_name) for field in definition.fields}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def test_every_mutation_is_in_the_policy_and_in_this_matrix() -> None:
+    ruled = {name for entity in POLICY.values() for name in entity.writes}
+    assert _mutation_names() == ruled == set(CASES)
+
+
+def admits(rule: Rows, principal: Principal, municipality: int | None, expert: int | None) -> bool:
+    """The write rule's meaning, restated independently of both layers."""
+    match rule:
+        case Rows.ALL:
+            return True
+        case Rows.OWN_MUNICIPALITY:
+            return municipality is not None and municipality == principal.municipality_id
+        case Rows.OWN_EXPERT:
+            return expert is not None and expert == principal.expert_id
+        case Rows.NONE:
+            return False
+    raise AssertionError(f"{rule} is not a write rule")
+
+
+def allowed(mutation: str, principal: Principal, scope: tuple[int | None, int | None]) -> bool:
+    rules = [entity.writes[mutation] for entity in POLICY.values() if mutation in entity.writes]
+    return all(admits(r.rows.get(principal.role, Rows.NONE), principal, *scope) for r in rules)
+
+
+def readable(row: Row, principal: Principal, world: World) -> bool:
+    rule = POLICY[decode_global_id(row.global_id)[0].name].read.get(principal.role, Rows.NONE)
+    return expected_visible(rule, principal, row, world)
+
+
+def document(mutation: str) -> str:
+    input_type = mutation[0].upper() + mutation[1:] + "Input"
+    return (
+        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) "
+        "{ userErrors { field code message } } }"
+    )
+
+
+async def audit_count(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(select(func.count()).select_from(AuditRecord)))
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("who", PRINCIPAL_NAMES)
+@pytest.mark.parametrize("mutation", list(CASES))
+async def test_write(
+    gql: GraphQL,
+    targets: Targets,
+    connection: AsyncConnection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    mutation: str,
+    who: str,
+    layer: str,
+) -> None:
+    if layer == "rls-only":
+        monkeypatch.setattr(policy, "QUERY_LAYER", False)
+    case = CASES[mutation]
+    principal = targets.world.principals[who]
+    audits = await audit_count(connection)
+    body = await gql(
+        document(mutation), {"input": case.input(targets)}, token=token_for(principal, settings)
+    )
+    errors = data_of(body)[mutation]["userErrors"]
+    check, key = case.written
+    written = bool(await connection.scalar(text(check), {"k": key(targets)}))
+    named = [readable(row, principal, targets.world) for row in case.targets(targets)]
+    if allowed(mutation, principal, case.scope(targets)):
+        assert errors == [], (mutation, who)
+        assert written, (mutation, who)
+        assert await audit_count(connection) > audits
+        return
+    assert not written, (mutation, who, errors)
+    assert await audit_count(connection) == audits, "a refused write left an audit record"
+    codes = {e["code"] for e in errors}
+    if all(named):
+        assert codes == {"FORBIDDEN"}, (mutation, who, errors)
+    elif not named[0]:
+        assert codes == {"NOT_FOUND"}, (mutation, who, errors)
+    else:
+        assert codes in ({"FORBIDDEN"}, {"NOT_FOUND"}), (mutation, who, errors)
