@@ -337,15 +337,17 @@ def _session(
         VisitStatus.PLANNED,
     )
     if ends_at <= now:
+        # A generator of the session's own, so that the calendar does not depend on ``now``.
+        own = random.Random(f"{SEED}-{index}-{day.isoformat()}")
         session.status = VisitStatus.HELD
         session.report = (
             f"【デモ】{topic}について担当課と協議した。"
-            f"論点を{rng.randint(2, 5)}点に整理し、資料を共有した。"
+            f"論点を{own.randint(2, 5)}点に整理し、資料を共有した。"
         )
         session.next_steps = "【デモ】次回までに担当課で論点への対応案をまとめる。"
         # Older reports are mostly confirmed by the municipality; recent ones often not yet.
         recent = now - ends_at < timedelta(days=14)
-        session.confirmed = rng.random() < (0.3 if recent else 0.9)
+        session.confirmed = own.random() < (0.3 if recent else 0.9)
     return session
 
 
