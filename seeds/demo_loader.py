@@ -210,9 +210,8 @@ async def _real_dependants(connection: AsyncConnection) -> list[str]:
             )
         )
         if ids:
-            found.append(
-                f"{table.name} {', '.join(map(str, ids[:10]))}" + (" ..." * (len(ids) > 10))
-            )
+            shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+            found.append(f"{table.name} {shown}")
     return found
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -37,6 +41,7 @@ from service.dispatch.repository import first_month_over
 from service.models import Base
 from service.settings import Settings, get_settings
 from tests.database import scratch_database
+from tests.test_serve import _free_port, _stop, _wait_ready
 
 DISPATCH = (
     "dispatch_programme",
@@ -76,10 +81,15 @@ def dxlink(url: str, settings: Settings, data_dir: Path, *argv: str, **env: str)
         for name, value in env.items():
             patch.setenv(name, value)
         get_settings.cache_clear()
+        # The command points the root logger at this test's captured stderr: put it back.
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
         try:
             return cli_main(list(argv))
         finally:
             get_settings.cache_clear()
+            root.handlers[:] = handlers
+            root.setLevel(level)
 
 
 async def _rows(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -327,6 +337,44 @@ def test_a_second_run_adds_nothing_and_says_so(
     assert "demo data is there already" in err, err
     assert "nothing written" in err
     assert asyncio.run(_all_counts(seeded.url)) == before
+
+
+def test_serve_with_demo_serves_the_calendar(seeded: Seeded, settings: Settings) -> None:
+    """`./scripts/serve --demo` passes `--demo` to `dxlink serve`: the demo (here present
+    already: nothing written), then the API with the calendar."""
+    assert settings.jwt_secret is not None
+    assert settings.db_runtime_password is not None
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env |= {
+        "DATABASE_URL": seeded.url,
+        "DXLINK_DATA_DIR": str(seeded.data_dir),
+        "DXLINK_DB_RUNTIME_PASSWORD": settings.db_runtime_password.get_secret_value(),
+        "DXLINK_JWT_ALGORITHMS": "HS256",
+        "DXLINK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+    }
+    port, log = _free_port(), seeded.data_dir / "serve.log"
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_ready(port, server, log)
+        token = mint_token(settings, role=Role.dispatch_coordinator, subject="demo-serve")
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": CALENDAR, "variables": {"month": "2026-11"}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        nodes = [e["node"] for e in response.json()["data"]["assignments"]["edges"]]
+        assert len(nodes) >= 12
+        assert all(n["synthetic"] and n["expert"]["synthetic"] for n in nodes)
+    finally:
+        _stop(server)
+    assert "demo data is there already" in log.read_text()
 
 
 def test_the_plan_is_the_same_whenever_it_is_made() -> None:
