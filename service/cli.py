@@ -1,4 +1,4 @@
-"""`dxlink`: serve, migrate, seed, export-schema."""
+"""`dxlink`: serve, migrate, seed, export-schema, token."""
 
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(
         prepare_database(url, settings, migrate_=settings.auto_migrate, seed=settings.auto_seed)
     )
+    if args.demo and asyncio.run(demo_data(url, settings, remove=False)):
+        return 1
     host = args.host or settings.host
     port = args.port or settings.port
     logger.info("GraphQL API at http://%s:%d/graphql", host, port)
@@ -111,8 +113,30 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    if args.remove and not args.demo:
+        print("dxlink seed: --remove removes the demo data: give --demo too", file=sys.stderr)
+        return 2
     url = resolve_database_url(settings)
     asyncio.run(prepare_database(url, settings, migrate_=True, seed=True))
+    if args.demo:
+        return asyncio.run(demo_data(url, settings, remove=args.remove))
+    return 0
+
+
+async def demo_data(url: str, settings: Settings, *, remove: bool) -> int:
+    """Write (or remove) the synthetic dispatch demo (seeds/demo.py); 1 when refused."""
+    from seeds.demo_loader import DemoRefused, remove_demo, seed_demo
+    from service.database import create_engine
+
+    engine = create_engine(url, settings, statement_timeout_ms=0)
+    try:
+        async with engine.begin() as connection:
+            await (remove_demo(connection) if remove else seed_demo(connection))
+    except DemoRefused as exc:
+        print(f"dxlink: the demo data: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
     return 0
 
 
@@ -270,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default DXLINK_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default DXLINK_PORT or 8000)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="add the synthetic FY2026 dispatch demo first, unless it is there (seed --demo)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply database migrations")
@@ -278,6 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     mig.set_defaults(func=cmd_migrate)
 
     seed = sub.add_parser("seed", help="migrate, then load the reference data (idempotent)")
+    seed.add_argument(
+        "--demo",
+        action="store_true",
+        help="also write a synthetic FY2026 dispatch programme (experts, requests, assignments, "
+        "sessions), every row flagged synthetic; nothing when it is there already",
+    )
+    seed.add_argument(
+        "--remove", action="store_true", help="with --demo: delete the synthetic rows instead"
+    )
     seed.set_defaults(func=cmd_seed)
 
     token = sub.add_parser(

@@ -1,0 +1,336 @@
+"""`dxlink seed --demo`: write the demo programme (seeds/demo.py) through the dispatch services,
+or remove it (`--remove`). One transaction on the owner's login either way.
+
+The writes are the mutations' own: each runs in the services of service/dispatch/ as the
+principal ``dxlink-seed-demo`` (prefecture_admin) under the API role, so the rules, the write
+policies of row-level security and the audit trigger judge them as they judge the API's. The
+only difference is the repository, which flags every row it inserts ``synthetic``. The audit log
+therefore holds the demo's changes, under that subject and with ``"synthetic": true`` in each
+row's image; removing the demo is audited the same way, and the log keeps both (it is the
+record of what happened, demo or not).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+
+from auth.principal import Principal, Role
+from seeds import demo
+from service.database import RequestSession
+from service.dispatch.assignments import AssignmentService
+from service.dispatch.profiles import ExpertProfile, ProfileService, ProgrammeRules, Window
+from service.dispatch.repository import DispatchRepository
+from service.dispatch.sessions import SessionService
+from service.models import (
+    DispatchAssignment,
+    DispatchProgramme,
+    DispatchRequest,
+    DispatchVisit,
+    Expert,
+    ExpertAvailability,
+    Municipality,
+    Prefecture,
+)
+from service.models.dispatch import VisitStatus
+from service.writes import UserErrors
+
+logger = logging.getLogger(__name__)
+SUBJECT = "dxlink-seed-demo"
+PREFECTURE = "300004"
+_LOCK_KEY = 7_306_440_043  # "dxlink seed --demo"; the reference seeds take ...042
+
+programme_t = DispatchProgramme.__table__
+expert_t = Expert.__table__
+availability_t = ExpertAvailability.__table__
+request_t = DispatchRequest.__table__
+assignment_t = DispatchAssignment.__table__
+visit_t = DispatchVisit.__table__
+# Children before parents (the order removal deletes in).
+TABLES = (visit_t, assignment_t, request_t, availability_t, expert_t, programme_t)
+T = TypeVar("T")
+
+
+class DemoRefused(Exception):
+    """The demo cannot be written or removed as things are; the message says why."""
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    written: bool
+    rows: dict[str, int]  # synthetic rows per table, after the command
+
+    def __str__(self) -> str:
+        return ", ".join(f"{table} {n}" for table, n in self.rows.items())
+
+
+class SyntheticRepository(DispatchRepository):
+    """The dispatch repository, flagging what it inserts as demo data."""
+
+    async def insert(self, table: Any, values: dict[str, Any]) -> int:
+        return await super().insert(table, {**values, "synthetic": True})
+
+
+async def synthetic_rows(connection: AsyncConnection) -> dict[str, int]:
+    counts = {}
+    for table in reversed(TABLES):
+        statement = select(func.count()).select_from(table).where(table.c.synthetic)
+        counts[table.name] = int(await connection.scalar(statement))
+    return counts
+
+
+async def seed_demo(connection: AsyncConnection, now: datetime | None = None) -> DemoOutcome:
+    """Write the demo on ``connection`` (the caller owns the transaction), unless it is there."""
+    await _begin(connection)
+    present = await synthetic_rows(connection)
+    if any(present.values()):
+        outcome = DemoOutcome(False, present)
+        logger.info("demo data is there already (%s): nothing written", outcome)
+        return outcome
+    real = (
+        await connection.execute(
+            select(programme_t.c.id, programme_t.c.name).where(
+                programme_t.c.fiscal_year == demo.FISCAL_YEAR
+            )
+        )
+    ).first()
+    if real is not None:
+        raise DemoRefused(
+            f"a real FY{demo.FISCAL_YEAR} programme exists ({real.name}, id {real.id}); the "
+            "demo brings its own programme of that year and would otherwise mix synthetic "
+            "requests, assignments and sessions into the real one, so it wrote nothing"
+        )
+    plan = demo.build_plan(await _municipalities(connection), now or datetime.now(demo.JST))
+    sessionmaker = async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    db = RequestSession(sessionmaker, Principal(Role.prefecture_admin, subject=SUBJECT), "demo")
+    try:
+        await _write(db, plan)
+    except BaseException:
+        await db.finish(commit=False)
+        raise
+    await db.finish(commit=True)
+    # Back to the owner for the rest of the caller's transaction.
+    await connection.execute(text("RESET ROLE"))
+    outcome = DemoOutcome(True, await synthetic_rows(connection))
+    logger.info("demo data written, all flagged synthetic: %s", outcome)
+    return outcome
+
+
+async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
+    """Delete every synthetic row of the dispatch tables; refuse when real rows depend on one."""
+    await _begin(connection)
+    # Audited like the demo's writes (the trigger records changes made under a principal).
+    await connection.execute(
+        text(
+            "SELECT set_config('dxlink.role', 'prefecture_admin', true), "
+            "set_config('dxlink.subject', :subject, true), "
+            "set_config('dxlink.request_id', 'demo-remove', true)"
+        ),
+        {"subject": SUBJECT},
+    )
+    dependants = await _real_dependants(connection)
+    if dependants:
+        raise DemoRefused(
+            "real (non-synthetic) rows belong to demo data: "
+            + "; ".join(dependants)
+            + ". Removing the demo would delete them or leave them dangling, so nothing was "
+            "removed; delete or move them first"
+        )
+    removed = {}
+    for table in TABLES:
+        condition = table.c.synthetic
+        if table is availability_t:
+            # Windows belong to their expert, whoever wrote them (they cascade with it).
+            condition = condition | table.c.expert_id.in_(
+                select(expert_t.c.id).where(expert_t.c.synthetic)
+            )
+        result = await connection.execute(delete(table).where(condition))
+        removed[table.name] = int(result.rowcount)  # type: ignore[attr-defined]
+        logger.info("demo: removed %d rows of %s", removed[table.name], table.name)
+    outcome = DemoOutcome(bool(sum(removed.values())), removed)
+    if not outcome.written:
+        logger.info("no demo data to remove")
+    return outcome
+
+
+async def _begin(connection: AsyncConnection) -> None:
+    # One demo command at a time; the owner reads and writes past row-level security
+    # (maintenance, like the reference seeds; SECURITY DEFINER checks need it too).
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    await connection.execute(text("SELECT set_config('dxlink.maintenance', 'on', true)"))
+
+
+async def _municipalities(connection: AsyncConnection) -> list[demo.Municipality]:
+    m = Municipality.__table__
+    p = Prefecture.__table__
+    rows = await connection.execute(
+        select(m.c.code, m.c.name, m.c.kind)
+        .join(p, p.c.id == m.c.prefecture_id)
+        .where(p.c.code == PREFECTURE)
+        .order_by(m.c.code)
+    )
+    found = [demo.Municipality(r.code, r.name, r.kind.name) for r in rows]
+    if len(found) < demo.REQUESTS:
+        raise DemoRefused(
+            f"the database holds {len(found)} municipalities of {PREFECTURE}; the demo needs "
+            f"{demo.REQUESTS} (dxlink seed loads the 30)"
+        )
+    return found
+
+
+async def _real_dependants(connection: AsyncConnection) -> list[str]:
+    """Non-synthetic rows that reference synthetic ones, described (table and ids)."""
+    demo_programmes = select(programme_t.c.id).where(programme_t.c.synthetic)
+    demo_experts = select(expert_t.c.id).where(expert_t.c.synthetic)
+    demo_requests = select(request_t.c.id).where(request_t.c.synthetic)
+    demo_assignments = select(assignment_t.c.id).where(assignment_t.c.synthetic)
+    checks = (
+        (request_t, request_t.c.programme_id.in_(demo_programmes)),
+        (
+            assignment_t,
+            assignment_t.c.programme_id.in_(demo_programmes)
+            | assignment_t.c.expert_id.in_(demo_experts)
+            | assignment_t.c.request_id.in_(demo_requests),
+        ),
+        (visit_t, visit_t.c.assignment_id.in_(demo_assignments)),
+    )
+    found = []
+    for table, condition in checks:
+        ids = list(
+            await connection.scalars(
+                select(table.c.id).where(~table.c.synthetic, condition).order_by(table.c.id)
+            )
+        )
+        if ids:
+            shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+            found.append(f"{table.name} {shown}")
+    return found
+
+
+async def _write(db: RequestSession, plan: demo.DemoPlan) -> None:
+    profiles = ProfileService(db)
+    assignments = AssignmentService(db)
+    sessions = SessionService(db)
+    for service in (profiles, assignments, sessions):
+        service.repository = SyntheticRepository(db)
+    await _rule(
+        profiles.create_programme(
+            demo.FISCAL_YEAR,
+            ProgrammeRules(
+                name=demo.PROGRAMME_NAME,
+                starts_on=demo.STARTS_ON,
+                ends_on=demo.ENDS_ON,
+                themes=list(demo.THEMES),
+                sessions_per_month_target=demo.TARGET,
+                sessions_per_month_max=demo.MAXIMUM,
+                first_session_on_site=True,
+                confirmation_required=True,
+            ),
+        )
+    )
+    logger.info("demo: programme FY%d (%s)", demo.FISCAL_YEAR, demo.PROGRAMME_NAME)
+    experts = []
+    for expert in plan.experts:
+        profile = ExpertProfile(
+            name=expert.name,
+            affiliation=expert.affiliation,
+            main_job=expert.main_job,
+            themes=list(expert.themes),
+            skills=list(expert.skills),
+            adviser_registrations=list(expert.adviser_registrations),
+            contact=expert.contact,
+            monthly_capacity=expert.monthly_capacity,
+            availability=[Window(w.starts_on, w.ends_on, w.note) for w in expert.availability],
+        )
+        experts.append(await _rule(profiles.create_expert(profile)))
+    logger.info("demo: %d experts", len(experts))
+    requests = {}
+    for request in plan.requests:
+        requests[request] = await _rule(
+            profiles.file_request(
+                fiscal_year=demo.FISCAL_YEAR,
+                municipality_code=request.code,
+                theme=request.theme,
+                goals=request.goals,
+                required_profile=request.required_profile,
+            )
+        )
+        if request.withdrawn:
+            await _rule(profiles.withdraw_request(requests[request], 1))
+    logger.info("demo: %d requests", len(requests))
+    assigned = []
+    for assignment in plan.assignments:
+        made = await _rule(
+            assignments.assign(
+                request_id=requests[assignment.request],
+                expert_id=experts[assignment.expert],
+                starts_on=assignment.starts_on,
+                ends_on=assignment.ends_on,
+            )
+        )
+        assigned.append(made.assignment_id)
+    logger.info("demo: %d assignments", len(assigned))
+    # Planned in time order, as a coordinator would; a cancelled one is called off at once.
+    held = []
+    for n, session in enumerate(plan.sessions, 1):
+        session_id = await _rule(
+            sessions.plan(
+                assignment_id=assigned[session.assignment],
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                mode=session.mode,
+                place=session.place,
+                theme=session.topic,
+            )
+        )
+        if session.status is VisitStatus.CANCELLED:
+            assert session.cancelled_reason is not None
+            await _rule(
+                sessions.cancel(session_id=session_id, version=1, reason=session.cancelled_reason)
+            )
+        elif session.status is VisitStatus.HELD:
+            held.append((session_id, session))
+        if n % 100 == 0 or n == len(plan.sessions):
+            logger.info("demo: sessions planned %d/%d", n, len(plan.sessions))
+    for n, (session_id, session) in enumerate(held, 1):
+        assert session.report is not None
+        await _rule(
+            sessions.report(
+                session_id=session_id,
+                version=1,
+                report=session.report,
+                next_steps=session.next_steps,
+                hours=session.hours,
+            )
+        )
+        if session.confirmed:
+            await _rule(sessions.confirm(session_id=session_id, version=2))
+        if n % 100 == 0 or n == len(held):
+            logger.info("demo: reports of held sessions %d/%d", n, len(held))
+    for assignment, assignment_id in zip(plan.assignments, assigned, strict=True):
+        if assignment.ended_on is not None:
+            assert assignment.ended_reason is not None
+            await _rule(
+                assignments.end(
+                    assignment_id=assignment_id,
+                    version=1,
+                    reason=assignment.ended_reason,
+                    ends_on=assignment.ended_on,
+                )
+            )
+
+
+async def _rule(write: Awaitable[T]) -> T:
+    """The mutation's result; a user error means the plan broke a rule (a bug of seeds/demo)."""
+    try:
+        return await write
+    except UserErrors as exc:
+        raise RuntimeError(f"the demo plan breaks a rule of the mutations: {exc.errors}") from exc

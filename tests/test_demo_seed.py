@@ -1,0 +1,574 @@
+"""`dxlink seed --demo`: a dispatch calendar to read right away, every record flagged synthetic,
+within every rule the mutations enforce; a second run adds nothing; `--remove` deletes the
+synthetic rows and nothing else.
+
+The command runs as a user runs it (`service.cli.main` on DATABASE_URL) against scratch
+databases, since it commits: one owned by the server's superuser and read through the API, and
+one owned by a login that is no superuser (a managed PostgreSQL, where row-level security holds
+the owner too), which holds real dispatch rows beside the demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from auth.principal import Role
+from auth.tokens import mint_token
+from seeds import demo
+from seeds.demo_loader import SUBJECT
+from service.app import create_app
+from service.cli import main as cli_main
+from service.database import API_ROLE, Database
+from service.dispatch.repository import first_month_over
+from service.models import Base
+from service.settings import Settings, get_settings
+from tests.database import scratch_database
+from tests.test_serve import _free_port, _stop, _wait_ready
+
+DISPATCH = (
+    "dispatch_programme",
+    "expert",
+    "expert_availability",
+    "dispatch_request",
+    "dispatch_assignment",
+    "dispatch_visit",
+)
+CALENDAR = """
+query($month: String!) {
+  assignments(month: $month, first: 100) {
+    totalCount
+    edges { node {
+      synthetic status startsOn endsOn
+      municipality { code }
+      expert { name synthetic }
+      request { synthetic }
+      programme { fiscalYear synthetic }
+      sessions { startsAt mode place status synthetic }
+    } }
+  }
+}
+"""
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def dxlink(url: str, settings: Settings, data_dir: Path, *argv: str, **env: str) -> int:
+    """`dxlink <argv>` in this process on the database ``url``; its exit code."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("DXLINK_DATA_DIR", str(data_dir))
+        patch.setenv("DXLINK_DB_RUNTIME_PASSWORD", settings.db_runtime_password.get_secret_value())
+        for name, value in env.items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        # The command points the root logger at this test's captured stderr: put it back.
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        try:
+            return cli_main(list(argv))
+        finally:
+            get_settings.cache_clear()
+            root.handlers[:] = handlers
+            root.setLevel(level)
+
+
+async def _rows(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(_libpq(url))
+    try:
+        async with connection.transaction():
+            await connection.execute("SELECT set_config('dxlink.maintenance', 'on', true)")
+            return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def _counts(url: str, condition: str = "true") -> dict[str, int]:
+    counts = {}
+    for table in DISPATCH:
+        rows = await _rows(url, f"SELECT count(*) FROM {table} WHERE {condition}")
+        counts[table] = rows[0][0]
+    return counts
+
+
+async def _all_counts(url: str) -> dict[str, int]:
+    return {
+        table: (await _rows(url, f"SELECT count(*) FROM {table}"))[0][0]
+        for table in Base.metadata.tables
+    }
+
+
+# --- the demo on a database of the server's superuser, read through the API --------------------
+
+
+@dataclass
+class Seeded:
+    url: str
+    started: datetime  # when the command started: sessions ended before it are held
+    data_dir: Path
+
+
+@pytest.fixture(scope="module")
+async def demo_url(pg_server: str) -> AsyncIterator[str]:
+    async with scratch_database(pg_server, "demo") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def seeded(demo_url: str, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    started = datetime.now(demo.JST)
+    assert dxlink(demo_url, settings, data_dir, "seed", "--demo") == 0
+    return Seeded(demo_url, started, data_dir)
+
+
+@pytest.fixture(scope="module")
+async def api(seeded: Seeded, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    database = Database.from_settings(seeded.url, settings)
+    app = create_app(settings, database=database)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield client
+    finally:
+        await database.dispose()
+
+
+async def _calendar(
+    api: httpx.AsyncClient, settings: Settings, role: Role, month: str, **scope: str
+) -> dict[str, Any]:
+    token = mint_token(settings, role=role, subject=f"demo-{role.value}", scope=scope)
+    response = await api.post(
+        "/graphql",
+        json={"query": CALENDAR, "variables": {"month": month}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]["assignments"]
+
+
+async def test_a_coordinator_reads_a_whole_calendar_of_synthetic_records(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    calendar = await _calendar(api, settings, Role.dispatch_coordinator, "2026-11")
+    nodes = [edge["node"] for edge in calendar["edges"]]
+    assert calendar["totalCount"] == len(nodes) >= 12
+    assert len({n["municipality"]["code"] for n in nodes}) >= 12
+    for node in nodes:
+        assert node["synthetic"]
+        assert node["request"]["synthetic"]
+        assert node["programme"] == {"fiscalYear": 2026, "synthetic": True}
+        assert node["expert"]["synthetic"]
+        assert node["expert"]["name"].startswith("デモ ")
+        assert node["startsOn"] <= "2026-11-30"
+        assert node["endsOn"] >= "2026-11-01"
+        sessions = node["sessions"]
+        assert sessions
+        assert all(s["synthetic"] for s in sessions)
+        november = [s for s in sessions if s["startsAt"].startswith("2026-11")]
+        assert november, node  # every assignment running in November meets in it
+        for session in sessions:
+            starts = datetime.fromisoformat(session["startsAt"])
+            if starts + timedelta(hours=2) < seeded.started:
+                assert session["status"] in ("HELD", "CANCELLED"), session
+            elif starts > datetime.now(demo.JST):
+                assert session["status"] in ("PLANNED", "CANCELLED"), session
+            if session["mode"] == "ON_SITE":
+                assert session["place"].endswith("会議室")
+        first = next(s for s in sessions if s["status"] != "CANCELLED")
+        assert first["mode"] == "ON_SITE"
+
+
+async def test_a_municipality_reads_its_own_calendar_only(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    everyone = await _calendar(api, settings, Role.dispatch_coordinator, "2026-11")
+    by_code: dict[str, int] = defaultdict(int)
+    for edge in everyone["edges"]:
+        by_code[edge["node"]["municipality"]["code"]] += 1
+    code = sorted(by_code)[0]
+    own = await _calendar(api, settings, Role.municipal_staff, "2026-11", municipality=code)
+    assert own["totalCount"] == by_code[code] >= 1
+    for edge in own["edges"]:
+        assert edge["node"]["municipality"]["code"] == code
+        assert edge["node"]["synthetic"]
+        assert all(s["synthetic"] for s in edge["node"]["sessions"])
+    # A municipality the demo gave no assignment sees none.
+    codes = [r["code"] for r in await _rows(seeded.url, "SELECT code FROM municipality")]
+    other = next(c for c in sorted(codes) if c not in by_code)
+    none = await _calendar(api, settings, Role.municipal_staff, "2026-11", municipality=other)
+    assert none == {"totalCount": 0, "edges": []}
+
+
+async def test_the_demo_keeps_every_rule_of_the_mutations(seeded: Seeded) -> None:
+    url = seeded.url
+    (programme,) = await _rows(url, "SELECT * FROM dispatch_programme")
+    assert programme["synthetic"]
+    assert programme["fiscal_year"] == 2026
+    assert (programme["starts_on"], programme["ends_on"]) == (date(2026, 6, 1), date(2027, 2, 28))
+    assert programme["themes"] == ["DX推進計画", "生成AI", "情報システム標準化"]
+    assert (programme["sessions_per_month_target"], programme["sessions_per_month_max"]) == (4, 6)
+    assert programme["first_session_on_site"]
+    assert programme["confirmation_required"]
+    experts = {r["id"]: r for r in await _rows(url, "SELECT * FROM expert")}
+    windows = defaultdict(list)
+    for r in await _rows(url, "SELECT * FROM expert_availability"):
+        windows[r["expert_id"]].append((r["starts_on"], r["ends_on"]))
+    assignments = {r["id"]: r for r in await _rows(url, "SELECT * FROM dispatch_assignment")}
+    requests = {r["id"]: r for r in await _rows(url, "SELECT * FROM dispatch_request")}
+    sessions = await _rows(
+        url,
+        "SELECT v.*, (v.starts_at AT TIME ZONE 'Asia/Tokyo')::date AS day FROM dispatch_visit v "
+        "ORDER BY v.starts_at",
+    )
+    assert len(experts) == 12
+    assert len(requests) == 20
+    assert len(assignments) >= 14
+    assert len(sessions) >= 4 * 6 * len(assignments) * 0.8
+
+    # Assignments: theme covered, inside the programme, one running per request, capacity.
+    bookings = defaultdict(list)
+    for a in assignments.values():
+        assert a["theme"] in experts[a["expert_id"]]["themes"]
+        assert a["theme"] in programme["themes"]
+        assert a["theme"] == requests[a["request_id"]]["theme"]
+        assert programme["starts_on"] <= a["starts_on"] <= a["ends_on"] <= programme["ends_on"]
+        bookings[a["expert_id"]].append((a["starts_on"], a["ends_on"], 4))
+    for expert_id, booked in bookings.items():
+        assert first_month_over(booked, experts[expert_id]["monthly_capacity"]) is None
+    running = [a["request_id"] for a in assignments.values() if a["status"] != "ENDED"]
+    assert len(running) == len(set(running))
+    for request in requests.values():
+        expected = "MATCHED" if request["id"] in running else request["status"]
+        assert request["status"] == expected
+        assert expected in ("MATCHED", "OPEN", "WITHDRAWN")
+    assert {r["status"] for r in requests.values()} == {"MATCHED", "OPEN", "WITHDRAWN"}
+    assert sum(a["status"] == "ENDED" for a in assignments.values()) == 1
+
+    # Sessions: inside the assignment and the expert's availability, no overlaps, the monthly
+    # maximum, the first held one on site, reports on held ones only.
+    by_expert = defaultdict(list)
+    per_month: dict[tuple[int, date], int] = defaultdict(int)
+    first_held: dict[int, str] = {}
+    for s in sessions:
+        a = assignments[s["assignment_id"]]
+        assert a["starts_on"] <= s["day"] <= a["ends_on"]
+        assert any(start <= s["day"] <= end for start, end in windows[a["expert_id"]])
+        assert s["day"].weekday() < 5
+        assert s["day"] not in demo.HOLIDAYS
+        if s["status"] != "CANCELLED":
+            by_expert[a["expert_id"]].append((s["starts_at"], s["ends_at"]))
+            per_month[(a["id"], s["day"].replace(day=1))] += 1
+        if s["status"] == "HELD":
+            first_held.setdefault(a["id"], s["mode"])
+            assert s["report"]
+            assert s["reported_at"]
+            assert s["hours"] > 0
+            assert s["starts_at"] < seeded.started
+        else:
+            assert s["report"] is None
+            assert s["confirmed_at"] is None
+        assert (s["confirmed_at"] is None) == (s["confirmed_by"] is None)
+        assert (s["status"] == "CANCELLED") == (s["cancelled_reason"] is not None)
+        assert (s["mode"] == "ON_SITE") == (s["place"] is not None)
+    for spans in by_expert.values():
+        for (_, ended), (started, _) in itertools.pairwise(spans):
+            assert ended <= started, spans
+    assert max(per_month.values()) <= programme["sessions_per_month_max"]
+    assert set(first_held.values()) == {"ON_SITE"}
+    statuses = {s["status"] for s in sessions}
+    assert "CANCELLED" in statuses
+    # (While the programme runs: held sessions behind, planned ones ahead.)
+    if (
+        datetime(2026, 6, 10, tzinfo=demo.JST)
+        < seeded.started
+        < datetime(2027, 2, 1, tzinfo=demo.JST)
+    ):
+        assert statuses == {"HELD", "PLANNED", "CANCELLED"}
+        confirmed = [s["confirmed_at"] is not None for s in sessions if s["status"] == "HELD"]
+        assert any(confirmed)
+        assert not all(confirmed)
+
+
+async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Seeded) -> None:
+    counts = await _counts(seeded.url)
+    assert await _counts(seeded.url, "synthetic") == counts
+    audit = await _rows(
+        seeded.url,
+        "SELECT entity, action, actor_subject, actor_role, after ->> 'synthetic' AS synthetic "
+        "FROM audit_log",
+    )
+    assert {(r["actor_subject"], r["actor_role"]) for r in audit} == {(SUBJECT, "prefecture_admin")}
+    inserted = defaultdict(int)
+    for record in audit:
+        assert record["synthetic"] == "true", record
+        inserted[record["entity"]] += record["action"] == "insert"
+    assert dict(inserted) == counts
+
+
+def test_a_second_run_adds_nothing_and_says_so(
+    seeded: Seeded, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = asyncio.run(_all_counts(seeded.url))
+    capsys.readouterr()
+    assert dxlink(seeded.url, settings, seeded.data_dir, "seed", "--demo") == 0
+    err = capsys.readouterr().err
+    assert "demo data is there already" in err, err
+    assert "nothing written" in err
+    assert asyncio.run(_all_counts(seeded.url)) == before
+
+
+def test_serve_with_demo_serves_the_calendar(seeded: Seeded, settings: Settings) -> None:
+    """`./scripts/serve --demo` passes `--demo` to `dxlink serve`: the demo (here present
+    already: nothing written), then the API with the calendar."""
+    assert settings.jwt_secret is not None
+    assert settings.db_runtime_password is not None
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    env |= {
+        "DATABASE_URL": seeded.url,
+        "DXLINK_DATA_DIR": str(seeded.data_dir),
+        "DXLINK_DB_RUNTIME_PASSWORD": settings.db_runtime_password.get_secret_value(),
+        "DXLINK_JWT_ALGORITHMS": "HS256",
+        "DXLINK_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+    }
+    port, log = _free_port(), seeded.data_dir / "serve.log"
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_ready(port, server, log)
+        token = mint_token(settings, role=Role.dispatch_coordinator, subject="demo-serve")
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": CALENDAR, "variables": {"month": "2026-11"}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        nodes = [e["node"] for e in response.json()["data"]["assignments"]["edges"]]
+        assert len(nodes) >= 12
+        assert all(n["synthetic"] and n["expert"]["synthetic"] for n in nodes)
+    finally:
+        _stop(server)
+    assert "demo data is there already" in log.read_text()
+
+
+def test_the_plan_is_the_same_whenever_it_is_made() -> None:
+    towns = [demo.Municipality(f"30{n:04d}", f"デモ町{n}", "TOWN") for n in range(30)]
+    december = demo.build_plan(towns, datetime(2026, 12, 1, tzinfo=demo.JST))
+    assert demo.build_plan(towns, datetime(2026, 12, 1, tzinfo=demo.JST)) == december
+    may = demo.build_plan(towns, datetime(2026, 5, 1, tzinfo=demo.JST))
+    assert {s.status for s in may.sessions} == {
+        demo.VisitStatus.PLANNED,
+        demo.VisitStatus.CANCELLED,
+    }
+
+    def calendar(plan: demo.DemoPlan) -> list[tuple[int, datetime, Any]]:
+        return [(s.assignment, s.starts_at, s.mode) for s in plan.sessions]
+
+    assert calendar(may) == calendar(december)
+
+
+# --- removal, on a database whose owner is no superuser, beside real rows --------------------
+
+
+@dataclass
+class Managed:
+    url: str  # the owner's
+    env: dict[str, str]
+    data_dir: Path
+
+
+@pytest.fixture(scope="module")
+async def managed_database(
+    pg_server: str, engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Managed]:
+    """An empty database owned by a login with CREATEROLE only (and a runtime login's name of
+    its own, which that owner can create)."""
+    # `engine` migrated the suite's main database: the cluster has the API role.
+    suffix = uuid.uuid4().hex[:8]
+    owner, runtime = f"dxlink_test_demo_owner_{suffix}", f"dxlink_test_demo_app_{suffix}"
+    admin = await asyncpg.connect(_libpq(pg_server))
+    try:
+        await admin.execute(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-of-the-demo'")
+        await admin.execute(f"GRANT {API_ROLE} TO {owner} WITH ADMIN OPTION")
+        async with scratch_database(pg_server, "demo_managed") as url:
+            await admin.execute(f'ALTER DATABASE "{make_url(url).database}" OWNER TO {owner}')
+            owner_url = (
+                make_url(url)
+                .set(username=owner, password="owner-of-the-demo")
+                .render_as_string(hide_password=False)
+            )
+            world = Managed(
+                owner_url, {"DXLINK_DB_RUNTIME_USER": runtime}, tmp_path_factory.mktemp("dm")
+            )
+            yield world
+    finally:
+        await admin.execute(f"DROP ROLE IF EXISTS {runtime}")
+        await admin.execute(f"DROP ROLE IF EXISTS {owner}")
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def managed(managed_database: Managed, settings: Settings) -> Managed:
+    """The managed database migrated and seeded by `dxlink seed`, holding a real FY2025
+    programme with an expert, a request, an assignment and a session."""
+    world = managed_database
+    assert dxlink(world.url, settings, world.data_dir, "seed", **world.env) == 0
+    asyncio.run(_real_rows(world.url))
+    return world
+
+
+async def _real_rows(url: str) -> None:
+    connection = await asyncpg.connect(_libpq(url))
+    try:
+        async with connection.transaction():
+            await connection.execute("SELECT set_config('dxlink.maintenance', 'on', true)")
+            programme = await connection.fetchval(
+                "INSERT INTO dispatch_programme (fiscal_year, starts_on, ends_on, themes, "
+                "sessions_per_month_target) VALUES (2025, '2025-06-01', '2026-02-28', "
+                "'{生成AI}', 4) RETURNING id"
+            )
+            expert = await connection.fetchval(
+                "INSERT INTO expert (name, themes, monthly_capacity) "
+                "VALUES ('紀州 太郎', '{生成AI}', 4) RETURNING id"
+            )
+            await connection.execute(
+                "INSERT INTO expert_availability (expert_id, starts_on, ends_on) "
+                "VALUES ($1, '2025-06-01', '2026-02-28')",
+                expert,
+            )
+            town = await connection.fetchval("SELECT id FROM municipality WHERE code = '302015'")
+            request = await connection.fetchval(
+                "INSERT INTO dispatch_request (programme_id, municipality_id, theme, status) "
+                "VALUES ($1, $2, '生成AI', 'MATCHED') RETURNING id",
+                programme,
+                town,
+            )
+            assignment = await connection.fetchval(
+                "INSERT INTO dispatch_assignment (request_id, programme_id, expert_id, "
+                "municipality_id, theme, starts_on, ends_on, status) VALUES ($1, $2, $3, $4, "
+                "'生成AI', '2025-06-01', '2025-11-30', 'ACTIVE') RETURNING id",
+                request,
+                programme,
+                expert,
+                town,
+            )
+            await connection.execute(
+                "INSERT INTO dispatch_visit (assignment_id, starts_at, ends_at, mode, status, "
+                "place) VALUES ($1, '2025-06-10 10:00+09', '2025-06-10 12:00+09', 'ON_SITE', "
+                "'HELD', '和歌山市役所')",
+                assignment,
+            )
+    finally:
+        await connection.close()
+
+
+async def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every non-synthetic dispatch row, and the reference tables' counts."""
+    rows = {
+        table: [
+            tuple(r)
+            for r in await _rows(url, f"SELECT * FROM {table} WHERE NOT synthetic ORDER BY id")
+        ]
+        for table in DISPATCH
+    }
+    counts = await _all_counts(url)
+    for table in ("prefecture", "region", "municipality", "assessment_question", "support_tier"):
+        rows[table] = [(counts[table],)]
+    return rows
+
+
+def test_removal_deletes_the_synthetic_rows_and_nothing_else(
+    managed: Managed, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = asyncio.run(_snapshot(managed.url))
+    assert dxlink(managed.url, settings, managed.data_dir, "seed", "--demo", **managed.env) == 0
+    demo_rows = asyncio.run(_counts(managed.url, "synthetic"))
+    assert demo_rows["dispatch_visit"] > 300
+    assert demo_rows["expert"] == 12
+
+    # A real session planned on a demo assignment (through the API it would be synthetic
+    # false): removal refuses rather than delete it, and removes nothing.
+    (assignment,) = asyncio.run(
+        _rows(managed.url, "SELECT min(id) FROM dispatch_assignment WHERE synthetic")
+    )
+    (real,) = asyncio.run(
+        _rows(
+            managed.url,
+            "INSERT INTO dispatch_visit (assignment_id, starts_at, ends_at, mode, status) VALUES "
+            "($1, '2027-02-26 10:00+09', '2027-02-26 11:00+09', 'ONLINE', 'PLANNED') RETURNING id",
+            assignment[0],
+        )
+    )
+    capsys.readouterr()
+    remove = ("seed", "--demo", "--remove")
+    assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 1
+    err = capsys.readouterr().err
+    assert f"dispatch_visit {real[0]}" in err, err
+    assert "nothing was removed" in err
+    assert asyncio.run(_counts(managed.url, "synthetic")) == demo_rows
+    asyncio.run(_rows(managed.url, "DELETE FROM dispatch_visit WHERE id = $1", real[0]))
+
+    assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 0
+    assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
+    assert asyncio.run(_snapshot(managed.url)) == before
+    deleted = asyncio.run(
+        _rows(
+            managed.url,
+            "SELECT entity, count(*) AS n FROM audit_log "
+            "WHERE action = 'delete' AND actor_subject = $1 GROUP BY entity",
+            SUBJECT,
+        )
+    )
+    assert {r["entity"]: r["n"] for r in deleted} == {t: n for t, n in demo_rows.items() if n}
+
+
+def test_a_real_programme_of_the_year_is_left_alone(
+    managed: Managed, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remove = ("seed", "--demo", "--remove")
+    assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 0
+    (programme,) = asyncio.run(
+        _rows(
+            managed.url,
+            "INSERT INTO dispatch_programme (fiscal_year, starts_on, ends_on, themes, "
+            "sessions_per_month_target) VALUES (2026, '2026-06-01', '2027-02-28', '{生成AI}', 4) "
+            "RETURNING id",
+        )
+    )
+    try:
+        capsys.readouterr()
+        assert dxlink(managed.url, settings, managed.data_dir, "seed", "--demo", **managed.env) == 1
+        err = capsys.readouterr().err
+        assert "a real FY2026 programme exists" in err, err
+        assert "wrote nothing" in err
+        assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
+    finally:
+        asyncio.run(
+            _rows(managed.url, "DELETE FROM dispatch_programme WHERE id = $1", programme[0])
+        )
