@@ -313,6 +313,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 else f"The document has no operation named {operation_name!r}.",
                 field="operationName",
             )
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise BadRequest(
+                "Subscriptions are served over WebSocket (graphql-transport-ws) at this path."
+            )
         reading = operation.operation is OperationType.QUERY
         if reading and request.method == "POST" and self._compiled_allowed(request):
             return await self.compiled.respond(body, payload, prepared, principal), receive

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +34,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from auth.principal import Role
@@ -42,7 +44,7 @@ from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
 from service.database import Database, RuntimeLogin, create_engine
-from service.live import APPLICATION_NAME
+from service.live import APPLICATION_NAME, QUEUE_SIZE, ChangeHub, SubscriberTooSlow
 from service.settings import Settings
 from tests import factories as f
 from tests.database import scratch_database
@@ -192,6 +194,7 @@ async def world(pg_server: str, settings: Settings) -> AsyncIterator[World]:
             if server is not None:
                 server.stop()
             await owner.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Client:
@@ -390,3 +393,144 @@ async def test_an_expert_receives_the_sessions_of_its_own_assignments_only(world
     finally:
         await expert.close()
         await coordinator.close()
+
+
+async def test_a_refused_token_closes_the_connection_with_4403(world: World) -> None:
+    for payload in (
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": world.coordinator},  # no scheme
+        {"Authorization": 42},
+        {"Authorization": f"Bearer {world.token(Role.municipal_staff, municipality='302031')}x"},
+    ):
+        async with connect(
+            f"ws://127.0.0.1:{world.server.port}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+        ) as ws:
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), WAIT)
+            assert ws.close_code == 4403, payload
+
+
+async def test_the_legacy_protocol_is_not_offered(world: World) -> None:
+    async with connect(
+        f"ws://127.0.0.1:{world.server.port}/graphql", subprotocols=[Subprotocol("graphql-ws")]
+    ) as ws:
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), WAIT)
+        assert ws.close_code == 4406
+
+
+async def test_a_websocket_serves_subscriptions_only_and_http_no_subscriptions(
+    world: World,
+) -> None:
+    client = await Client.connect(world.server.port, world.coordinator)
+    try:
+        await client.subscribe("{ viewer { role } }")
+        message = await client.message()
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+    finally:
+        await client.close()
+    response = httpx.post(
+        f"http://127.0.0.1:{world.server.port}/graphql",
+        json={"query": ASSIGNMENTS},
+        headers={"Authorization": f"Bearer {world.coordinator}"},
+        timeout=WAIT,
+    )
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "WebSocket" in error["message"]
+
+
+async def test_nothing_is_sent_once_the_token_has_expired(world: World) -> None:
+    probes = [
+        ("dispatch_assignment", await _assignment(world, WAKAYAMA, await _expert(world, "期")))
+    ]
+    ttl = 3
+    client = await Client.connect(world.server.port, world.token(Role.dispatch_coordinator, ttl))
+    started = time.time()
+    try:
+        await client.subscribe(ASSIGNMENTS)
+        await client.until_live(world, probes, {"1"})
+        await asyncio.sleep(max(0.0, started + ttl + 0.5 - time.time()))
+        await world.touch(*probes[0])
+        message = await client.message()
+        while message["type"] == "next" and "errors" not in message["payload"]:
+            message = await client.message()  # probes touched before the expiry
+        assert message["type"] == "next", message
+        assert message["payload"]["data"] is None
+        (error,) = message["payload"]["errors"]
+        assert error["extensions"] == {"code": "UNAUTHENTICATED", "reason": "expired"}
+        assert await client.message() == {"id": "1", "type": "complete"}
+    finally:
+        await client.close()
+
+
+async def test_a_slow_subscriber_is_ended_and_the_others_get_every_change(
+    world: World,
+) -> None:
+    """Two subscribers of this process's own hub on the same database: one reads, one never
+    does; the changes come in batches the reader keeps up with."""
+    hub = ChangeHub(RuntimeLogin.from_settings(world.settings).url(world.url), world.settings)
+    assignment = await _assignment(world, WAKAYAMA, await _expert(world, "大量"))
+    batches, size = 6, 50
+    assert batches * size > QUEUE_SIZE
+    received: list[int] = []
+    try:
+        async with (
+            hub.subscribe({"dispatch_visit"}) as reader,
+            hub.subscribe({"dispatch_visit"}) as sleeper,
+        ):
+            for _ in range(batches):
+                async with world.owner.begin() as connection:
+                    for _ in range(size):
+                        await f.create_visit(connection, assignment_id=assignment)
+                for _ in range(size):
+                    change = await asyncio.wait_for(anext(reader), WAIT)
+                    received.append(change.id)
+            with pytest.raises(SubscriberTooSlow) as refused:
+                await asyncio.wait_for(anext(sleeper), WAIT)
+            assert refused.value.extensions == {"code": "SUBSCRIBER_TOO_SLOW", "limit": QUEUE_SIZE}
+    finally:
+        await hub.close()
+    assert len(set(received)) == batches * size
+
+
+async def test_one_listener_per_process_closed_when_the_server_stops(world: World) -> None:
+    before = await world.listeners()
+    server = await asyncio.to_thread(_serve, world.url, world.settings, world.folder)
+    clients: list[Client] = []
+    try:
+        assert await world.listeners() == before  # none until somebody subscribes
+        probes = [
+            ("dispatch_assignment", await _assignment(world, KAINAN, await _expert(world, "停")))
+        ]
+        for token in (
+            world.coordinator,
+            world.token(Role.municipal_staff, municipality=KAINAN),
+            world.token(Role.prefecture_admin),
+        ):
+            client = await Client.connect(server.port, token)
+            await client.subscribe(ASSIGNMENTS)
+            await client.subscribe(SESSIONS, id="2")
+            await client.until_live(world, probes, {"1"})
+            clients.append(client)
+        assert await world.listeners() == before + 1
+        returncode = await asyncio.to_thread(server.stop)
+        assert returncode == -signal.SIGTERM, server.log.read_text()
+        for client in clients:
+            with pytest.raises(ConnectionClosed):
+                await _drain(client)
+        assert await world.listeners() == before
+    finally:
+        server.stop()
+        for client in clients:
+            await client.close()
+
+
+async def _drain(client: Client) -> None:
+    """Read until the connection closes (what the probes left is of no interest)."""
+    while True:
+        await client.message()
