@@ -444,6 +444,22 @@ async def test_a_websocket_serves_subscriptions_only_and_http_no_subscriptions(
     assert "WebSocket" in error["message"]
 
 
+async def test_a_malformed_municipality_ends_the_subscription_with_its_error(
+    world: World,
+) -> None:
+    client = await Client.connect(world.server.port, world.coordinator)
+    try:
+        await client.subscribe(ASSIGNMENTS, {"municipality": "302016"})  # wrong check digit
+        message = await client.message()
+        assert message["type"] == "next", message
+        (error,) = message["payload"]["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["extensions"]["argument"] == "municipality"
+        assert await client.message() == {"id": "1", "type": "complete"}
+    finally:
+        await client.close()
+
+
 async def test_nothing_is_sent_once_the_token_has_expired(world: World) -> None:
     probes = [
         ("dispatch_assignment", await _assignment(world, WAKAYAMA, await _expert(world, "期")))
