@@ -31,6 +31,14 @@ class Authenticator:
 
     async def principal(self, authorization: str | list[str] | None) -> Principal:
         """The caller of a request whose Authorization header (or all its values) is given."""
+        principal, _ = await self.authenticate(authorization)
+        return principal
+
+    async def authenticate(
+        self, authorization: str | list[str] | None
+    ) -> tuple[Principal, float | None]:
+        """The caller, and when its token expires (seconds since 1970; None for the public):
+        a websocket connection outlives its handshake."""
         if isinstance(authorization, list):
             # A client or proxy that sends two may mean either: choosing one is a guess, and a
             # guess that differs from a proxy's is a way past it (RFC 9110 allows one value).
@@ -38,7 +46,7 @@ class Authenticator:
                 raise AuthenticationError("more than one Authorization header")
             authorization = authorization[0] if authorization else None
         if not authorization:
-            return PUBLIC
+            return PUBLIC, None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
@@ -51,7 +59,7 @@ class Authenticator:
             if found is None:
                 raise AuthenticationError(f"{claim} {claims[claim]!r} does not exist")
             scope = found
-        return Principal(role=role, subject=str(claims["sub"]), **scope)
+        return Principal(role=role, subject=str(claims["sub"]), **scope), float(claims["exp"])
 
     async def _scope(self, role: Role, value: str) -> dict[str, Any] | None:
         now = time.monotonic()

@@ -7,6 +7,7 @@ import strawberry
 from resolvers.assessments import AssessmentQuery
 from resolvers.audit import AuditQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
+from resolvers.dispatch_live import DispatchSubscription
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
 from resolvers.open_data import OpenDataQuery
@@ -33,4 +34,12 @@ class Query(
     'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
 )
 class Mutation(DispatchMutation):
+    pass
+
+
+@strawberry.type(
+    description="変更の購読 / live changes over WebSocket (graphql-transport-ws; ARCHITECTURE.md, "
+    '"Live changes"): each event is what the subscriber may read of a committed change.'
+)
+class Subscription(DispatchSubscription):
     pass

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from auth.tokens import TokenVerifier
 from service import migrate
@@ -22,6 +22,7 @@ from service.fast_path import FastPath
 from service.graphql import GraphQLApp, build_schema
 from service.http_body import error_response
 from service.ide.page import asset_route
+from service.live import ChangeHub
 from service.logging import RequestIdMiddleware
 from service.settings import Settings, get_settings
 
@@ -58,9 +59,12 @@ def create_app(
         # in flight; frozen, collections walk only what requests made (docs/PERFORMANCE.md).
         gc.collect()
         gc.freeze()
+        graphql_app.hub = ChangeHub(db.listen_url, settings)
         try:
             yield
         finally:
+            # Subscriptions end and the listener's connection closes before the pools do.
+            await graphql_app.hub.close()
             graphql_app.schema.documents.close()
             if owned:
                 await db.dispose()
@@ -114,6 +118,8 @@ def create_app(
             Route("/readyz", readyz),
             # Every method reaches the view, which refuses the others with a JSON 405.
             Route("/graphql", graphql_app),
+            # Subscriptions (graphql-transport-ws; ARCHITECTURE.md, "Live changes").
+            WebSocketRoute("/graphql", graphql_app),
             *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,

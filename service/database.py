@@ -104,10 +104,14 @@ class Database:
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         read_pool: ReadPool | None = None,
+        listen_url: str | None = None,
     ) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker or async_sessionmaker(engine, expire_on_commit=False)
         self.read_pool = read_pool
+        # Where the live changes' listener connects (service/live.py); None: no live changes
+        # (a test's database, bound to one transaction that never commits).
+        self.listen_url = listen_url
 
     @classmethod
     def from_settings(cls, url: str, settings: Settings) -> Database:
@@ -117,7 +121,7 @@ class Database:
         runtime = RuntimeLogin.from_settings(settings).url(url)
         engine = create_engine(runtime, settings)
         event.listen(engine.sync_engine, "connect", _refuse_privileged_dbapi_login)
-        return cls(engine, read_pool=ReadPool(runtime, settings))
+        return cls(engine, read_pool=ReadPool(runtime, settings), listen_url=runtime)
 
     async def read_json(
         self, principal: Any, request_id: str, sql: str, args: Sequence[Any]

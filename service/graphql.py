@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -16,17 +17,21 @@ from graphql import GraphQLError, OperationType, VariableDefinitionNode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.http import GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from auth.authenticate import Authenticator
 from auth.principal import PUBLIC, Principal
 from auth.tokens import AuthenticationError, TokenVerifier
-from resolvers import Mutation, Query
-from resolvers.context import Context
+from resolvers import Mutation, Query, Subscription
+from resolvers.context import Context, LiveContext
 from schema.scalars import SCALAR_MAP
 from service import idempotency
 from service.availability import (
@@ -51,10 +56,13 @@ from service.http_body import (
 )
 from service.ide.page import graphiql_page
 from service.input_guard import RejectNulCharacters
-from service.logging import current_request_id
+from service.live import ChangeHub
+from service.logging import current_request_id, request_id_context
 from service.settings import Settings
 
 logger = logging.getLogger("dxlink.graphql")
+# Each subscription re-reads every change of its table: a connection holds a few at most.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 # What `GraphQLApp._respond` prepared for strawberry's part of the request (one task per
 # request): the decoded body, the request's session when it opened it already (to claim an
 # idempotency key), and the key it holds.
@@ -134,6 +142,21 @@ class PreparedDocuments(SchemaExtension):
         if context.query is not None:
             prepared = self.documents.prepare_now(context.query)
             context.pre_execution_errors = list(prepared.errors)
+            operation = prepared.operation(context.operation_name)
+            if (
+                prepared.ok
+                and isinstance(context.context, LiveContext)
+                and (operation is None or operation.operation is not OperationType.SUBSCRIPTION)
+            ):
+                # A websocket carries subscriptions only: queries and mutations go over HTTP,
+                # where a request's transaction, idempotency and limits are settled.
+                context.pre_execution_errors = [
+                    GraphQLError(
+                        "Only subscriptions are served over WebSocket; send queries and "
+                        "mutations over HTTP.",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ]
         yield
 
 
@@ -159,6 +182,7 @@ def build_schema(settings: Settings) -> DxlinkSchema:
     schema = DxlinkSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Float written as PostgreSQL writes it, so that both executors agree (schema/scalars.py).
         execution_context_class=DxlinkExecutionContext,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
@@ -188,12 +212,20 @@ class GraphQLApp(GraphQL[Context, None]):
         database: Database | None,
         verifier: TokenVerifier,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            # The legacy graphql-ws protocol is not offered: subscriptions only after an
+            # acknowledged connection_init, which carries the token.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )
         self.settings = settings
         self.verifier = verifier
         self.database = database  # type: ignore[assignment]
         self._authenticator: Authenticator | None = None
         self._compiled: CompiledReads | None = None
+        self.hub: ChangeHub | None = None  # the app's lifespan makes it
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # strawberry's page loads GraphiQL from a CDN; serve it with the platform's own copies.
@@ -281,6 +313,10 @@ class GraphQLApp(GraphQL[Context, None]):
                 else f"The document has no operation named {operation_name!r}.",
                 field="operationName",
             )
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise BadRequest(
+                "Subscriptions are served over WebSocket (graphql-transport-ws) at this path."
+            )
         reading = operation.operation is OperationType.QUERY
         if reading and request.method == "POST" and self._compiled_allowed(request):
             return await self.compiled.respond(body, payload, prepared, principal), receive
@@ -342,6 +378,13 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        if isinstance(request, WebSocket):
+            # One for the connection; `on_ws_connect` sets its principal.
+            if self.hub is None:
+                self.hub = ChangeHub(self.database.listen_url, self.settings)
+            return LiveContext(
+                request, self.settings, self.database.sessionmaker, self.hub, uuid.uuid4().hex
+            )
         principal = getattr(request.state, "principal", PUBLIC)
         db = _session.get() or RequestSession(
             self.database.sessionmaker, principal, current_request_id()
@@ -354,6 +397,30 @@ class GraphQLApp(GraphQL[Context, None]):
             db=db,
             request_id=current_request_id(),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws's connection_init: its payload's ``Authorization: Bearer
+        <token>`` decides the connection's principal, as the header does for HTTP (none: the
+        public). A refused token closes the connection with 4403."""
+        assert isinstance(context, LiveContext)
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        with request_id_context(context.request_id):
+            if authorization is not None and not isinstance(authorization, str):
+                logger.info("websocket refused: Authorization is not a string")
+                raise ConnectionRejectionError()
+            try:
+                principal, expires_at = await self.authenticator.authenticate(authorization)
+            except AuthenticationError as exc:
+                logger.info("websocket refused: %s", exc.reason)
+                raise ConnectionRejectionError() from exc
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                logger.warning("database unavailable for the token's scope: %s", exc)
+                raise ConnectionRejectionError() from exc
+        context.principal, context.expires_at = principal, expires_at
+        return UNSET
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         context: Context = kwargs["context"]

@@ -23,6 +23,7 @@ from service.models import (
     DispatchAssignment,
     DispatchProgramme,
     DispatchRequest,
+    DispatchVisit,
     Expert,
     Municipality,
 )
@@ -34,6 +35,7 @@ request_t = DispatchRequest.__table__
 assignment_t = DispatchAssignment.__table__
 municipality_t = Municipality.__table__
 programme_t = DispatchProgramme.__table__
+visit_t = DispatchVisit.__table__
 
 EXPERTS_BY_NAME = Ordering("expert:name:asc", (SortKey(expert_t.c.name), SortKey(expert_t.c.id)))
 REQUESTS_NEWEST_FIRST = Ordering("request:id:desc", (SortKey(request_t.c.id, True),))
@@ -180,6 +182,32 @@ class DispatchService:
             newest = await reads.fetch_all(self.db, spec, order_by=[spec.key.desc()])
             return newest[0] if newest else None
         return await reads.fetch_one(self.db, spec, [spec.key == fiscal_year])
+
+    async def changed_assignment(
+        self, spec: SqlType, assignment_id: int, municipality_code: str | None
+    ) -> Any | None:
+        """A changed assignment as the principal reads it (None when invisible, or of another
+        municipality than ``municipality_code``, checked by `live_filter`)."""
+        where = [assignment_t.c.id == assignment_id]
+        where += assignment_conditions(municipality_code=municipality_code)
+        return await reads.fetch_one(self.db, spec, where)
+
+    async def changed_session(
+        self, spec: SqlType, session_id: int, municipality_code: str | None
+    ) -> Any | None:
+        """A changed session as the principal reads it, like `changed_assignment`."""
+        where = [visit_t.c.id == session_id]
+        if municipality_code is not None:
+            of = select(assignment_t.c.id).where(
+                assignment_t.c.municipality_id == municipality_is(municipality_code)
+            )
+            where.append(visit_t.c.assignment_id.in_(of))
+        return await reads.fetch_one(self.db, spec, where)
+
+
+def live_filter(municipality_code: str | None) -> str | None:
+    """The checked `municipality:` argument of a subscription."""
+    return _code(municipality_code, "municipality")
 
 
 def _code(code: str | None, argument: str) -> str | None:
