@@ -90,13 +90,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def server(
+    command: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server in a subprocess of its own session (a Ctrl+C in the terminal reaches this
     process alone, which then stops the servers in order), stopped when the block ends."""
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     try:
         wait_ready(ready_url, process)
-        yield
+        yield process
     finally:
         stop(process)
 

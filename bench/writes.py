@@ -36,6 +36,8 @@ import asyncio
 import base64
 import os
 import random
+import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -66,6 +68,7 @@ ASSIGN = (
     "assignment { id theme startsOn endsOn status } userErrors { field code message } } }"
 )
 MUTATIONS = ("plan", "assign")
+PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 SERVERS = ("dxlink", "floor")
 
 # planSession: each client's expert has 60 assignments; sessions of one hour, twelve a day
@@ -467,6 +470,28 @@ async def calibrate(url: tuple[str, int, str], clients: int, seconds: float) -> 
 # --- the run -------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(data_dir: Path) -> float:
+    """CPU time of the embedded PostgreSQL so far: the postmaster and its processes (the
+    backends of both servers' pools are long-lived, so their time is all there)."""
+    postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    total = cpu_seconds(postmaster)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
@@ -480,6 +505,8 @@ class Figure:
     refused: int
     generator_cpu: float  # share of one core
     verdict: Verdict
+    server_cpu_ms: float = 0.0  # the server process's CPU per acknowledged write
+    postgres_cpu_ms: float = 0.0  # PostgreSQL's CPU per acknowledged write
 
 
 def answers_agree(dx: bytes, floor: bytes) -> str | None:
@@ -574,11 +601,11 @@ def run(args: argparse.Namespace) -> int:
     results: dict[tuple[str, int, str], list[Figure]] = {}
     failed = False
     with ExitStack() as servers:
-        servers.enter_context(
+        dxlink = servers.enter_context(
             server([sys.executable, "-m", "service.cli", "serve", "--port", str(ports["dxlink"])],
                    dx_env, f"http://127.0.0.1:{ports['dxlink']}/readyz")
         )  # fmt: skip
-        servers.enter_context(
+        floor = servers.enter_context(
             server([sys.executable, "-m", "uvicorn", "bench.write_floor:app",
                     "--port", str(ports["floor"]), "--log-level", "warning", "--no-access-log"],
                    floor_env, f"http://127.0.0.1:{ports['floor']}/ok")
@@ -600,9 +627,22 @@ def run(args: argparse.Namespace) -> int:
             for n in clients_counts:
                 for mutation in mutations:
                     for who in SERVERS:
+                        profiler = None
+                        if args.profile and who == "dxlink" and round_ == 1:
+                            # py-spy samples dxlink's process (its threads too) during the run.
+                            profiler = subprocess.Popen(
+                                [PY_SPY, "record", "--pid", str(dxlink.pid), "--duration",
+                                 str(int(args.seconds)), "--format", "raw", "--threads",
+                                 "--output", f"{args.profile}-{mutation}-{n}.txt"],
+                                stdout=subprocess.DEVNULL,
+                            )  # fmt: skip
+                        pid = dxlink.pid if who == "dxlink" else floor.pid
                         figure = asyncio.run(
-                            one_run(owner, urls[who], who, mutation, n, args, mint, round_)
-                        )
+                            one_run(owner, urls[who], who, mutation, n, args, mint, round_,
+                                    (pid, data_dir))
+                        )  # fmt: skip
+                        if profiler is not None:
+                            profiler.wait(timeout=60)
                         results.setdefault((mutation, n, who), []).append(figure)
                         failed |= not figure.verdict.ok
     report(results, mutations, clients_counts)
@@ -618,6 +658,7 @@ async def one_run(
     args: argparse.Namespace,
     mint: Callable[..., str],
     round_: int,
+    processes: tuple[int, Path],
 ) -> Figure:
     marker = f"bench-{mutation}-{who}-{clients}-{round_}-{uuid.uuid4().hex[:8]}"
     connection = await asyncpg.connect(owner)
@@ -628,9 +669,12 @@ async def one_run(
         key = "planSession" if mutation == "plan" else "assignExpert"
         path = url[2] + ("/" + mutation if who == "floor" else "")
         load = Path("/proc/loadavg").read_text().split()[0]
+        server_cpu, pg_cpu = cpu_seconds(processes[0]), postgres_cpu_seconds(processes[1])
         outcome = await drive(
             (url[0], url[1], path), setup.clients, args.seconds, args.conflicts, key
         )
+        server_cpu = cpu_seconds(processes[0]) - server_cpu
+        pg_cpu = postgres_cpu_seconds(processes[1]) - pg_cpu
         verdict = await verify(connection, mutation, setup, outcome.acknowledged)
         await cleanup(connection, mutation, marker)
     finally:
@@ -642,6 +686,8 @@ async def one_run(
         outcome.refused,
         outcome.cpu / outcome.elapsed,
         verdict,
+        server_cpu * 1000 / max(1, len(outcome.latencies)),
+        pg_cpu * 1000 / max(1, len(outcome.latencies)),
     )
     print(
         f"round {round_}: {key:>12} {clients:>2} clients {who:>6}: "
@@ -650,7 +696,8 @@ async def one_run(
         f"{outcome.refused} refused; in the database: {verdict.rows} "
         f"(missing {verdict.missing}, unacknowledged {verdict.unacknowledged}, duplicate acks "
         f"{verdict.duplicates}, audit mismatches {verdict.audit_bad}); generator CPU "
-        f"{figure.generator_cpu:.0%}; load {load} at start"
+        f"{figure.generator_cpu:.0%}; CPU per write: server {figure.server_cpu_ms:.1f} ms, "
+        f"PostgreSQL {figure.postgres_cpu_ms:.1f} ms; load {load} at start"
         + (f"; {outcome.exhausted} clients ran out of writes" if outcome.exhausted else "")
         + (f"; UNEXPECTED {len(outcome.unexpected)}: {outcome.unexpected[0]}"
            if outcome.unexpected else ""),
@@ -665,8 +712,9 @@ def report(
     results: dict[tuple[str, int, str], list[Figure]], mutations: list[str], counts: list[int]
 ) -> None:
     print("\n| mutation | clients | dxlink writes/s | floor writes/s | ratio | "
-          "dxlink p50 / p99 ms | floor p50 / p99 ms | every write once |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+          "dxlink p50 / p99 ms | floor p50 / p99 ms | CPU ms per write, server + PostgreSQL: "
+          "dxlink / floor | every write once |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for mutation in mutations:
         for n in counts:
             dx, fl = results.get((mutation, n, "dxlink")), results.get((mutation, n, "floor"))
@@ -678,7 +726,11 @@ def report(
                 f"| {'planSession' if mutation == 'plan' else 'assignExpert'} | {n} | {d:.0f} | "
                 f"{f:.0f} | {d / f:.2f}x | {mean(x.p50_ms for x in dx):.1f} / "
                 f"{mean(x.p99_ms for x in dx):.1f} | {mean(x.p50_ms for x in fl):.1f} / "
-                f"{mean(x.p99_ms for x in fl):.1f} | {'yes' if once else 'NO'} |"
+                f"{mean(x.p99_ms for x in fl):.1f} | "
+                f"{mean(x.server_cpu_ms for x in dx):.1f} + "
+                f"{mean(x.postgres_cpu_ms for x in dx):.1f}"
+                f" / {mean(x.server_cpu_ms for x in fl):.1f} + "
+                f"{mean(x.postgres_cpu_ms for x in fl):.1f} | {'yes' if once else 'NO'} |"
             )
     print("\nEach figure is the mean of the rounds; every round:\n")
     for (mutation, n, who), figures in results.items():
@@ -706,6 +758,12 @@ def main() -> None:
         "--calibrate", action="store_true",
         help="first measure the load generator against a constant route",
     )  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="py-spy records dxlink during each first-round run (PREFIX-<mutation>-<n>.txt, "
+        "collapsed stacks); needs py-spy on PATH",
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT / "bench" / ".data")
     args = parser.parse_args()
     with shutdown.termination_signals(), detaching():
