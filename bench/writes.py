@@ -477,10 +477,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgres_cpu_seconds(data_dir: Path) -> float:
-    """CPU time of the embedded PostgreSQL so far: the postmaster and its processes (the
-    backends of both servers' pools are long-lived, so their time is all there)."""
+    """CPU time of the embedded PostgreSQL so far: the postmaster, its live processes and
+    those that have exited."""
     postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
-    total = cpu_seconds(postmaster)
+    # Its own time and its children's that have exited (a pool's overflow connections close).
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
