@@ -7,11 +7,12 @@ First run: creates an embedded PostgreSQL in --data-dir, migrates, seeds and add
 national data (bench/generate.py), and installs PostGraphile into bench/postgraphile/ (its
 `install` script; needs node and npm). Then it starts `dxlink serve`, the floor
 (bench/floor.py) and PostGraphile (bench/postgraphile/server.mjs), one process each, all three
-on the same database under the same row-level security, as the public. Before timing it checks,
-shape by shape (bench/shapes.py), that dxlink and the floor give the same bytes and that
-PostGraphile gives the same data. Then wrk runs against each in two interleaved rounds (every
-shape on dxlink, the floor, PostGraphile; then all of it again), and it prints the issue's
-Markdown table (the mean of the two rounds) and each round's figures.
+on the same database under the same row-level security, as the public (the dispatch
+calendar as a dispatch coordinator: a token for dxlink, the same settings for the others).
+Before timing it checks, shape by shape (bench/shapes.py), that dxlink and the floor give the
+same bytes and that PostGraphile gives the same data. Then wrk runs against each in two
+interleaved rounds (every shape on dxlink, the floor, PostGraphile; then all of it again), and
+it prints the issue's Markdown table (the mean of the two rounds) and each round's figures.
 Only loopback traffic; every wrk run is bounded by --seconds; every server it starts is stopped
 when it ends, however it ends (SIGINT, SIGTERM included). Needs wrk (Debian package `wrk`).
 """
