@@ -9,18 +9,22 @@ the API's runtime login (DATABASE_URL, as bench/run.py builds it), assumes the A
 connection and keeps the public principal's settings in the session (BENCH_PRINCIPAL_SETTINGS,
 JSON, taken by bench/run.py from service/database.py), as dxlink's read pool does. Its pool has
 DXLINK_DB_READ_POOL_SIZE connections, like dxlink's compiled path, and the same planner cost
-(DXLINK_DB_RANDOM_PAGE_COST). Run: uvicorn bench.floor:app.
+(DXLINK_DB_RANDOM_PAGE_COST). The dispatch calendar is not the public's to read: its route has a
+pool of its own whose sessions hold a dispatch coordinator's settings
+(BENCH_COORDINATOR_SETTINGS), the principal of bench/run.py's token for that shape.
+Run: uvicorn bench.floor:app.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import unicodedata
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -87,6 +91,22 @@ WHERE region_id IN (SELECT id FROM region WHERE name = $1 OR short_name = $1)
 ORDER BY code LIMIT $2
 """
 
+# The dispatch calendar: the assignments running in a month (they start before the next month's
+# first day and end on or after the month's), by start, with their municipality, expert and
+# sessions. Two statements: the page, then all its sessions in time order.
+CALENDAR = """
+SELECT a.id, a.theme, a.starts_on, a.ends_on, a.status, m.code, m.name, e.name AS expert_name
+FROM dispatch_assignment a
+JOIN municipality m ON m.id = a.municipality_id
+LEFT JOIN expert e ON e.id = a.expert_id
+WHERE a.starts_on < $2 AND a.ends_on >= $1
+ORDER BY a.starts_on, a.id LIMIT $3
+"""
+CALENDAR_SESSIONS = """
+SELECT assignment_id, starts_at, ends_at, mode, status FROM dispatch_visit
+WHERE assignment_id = ANY($1::int[]) ORDER BY starts_at, id
+"""
+
 state: dict[str, asyncpg.Pool] = {}
 # The pool dxlink's compiled path gets (DXLINK_DB_READ_POOL_SIZE, default 4).
 POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
@@ -95,8 +115,16 @@ POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
 async def _as_public(connection: asyncpg.Connection) -> None:
     """Assume the API role and the public principal for the whole session, and make sure row-level
     security holds for it (a floor that bypassed it would not be a floor)."""
+    await _as_principal(connection, "BENCH_PRINCIPAL_SETTINGS")
+
+
+async def _as_coordinator(connection: asyncpg.Connection) -> None:
+    await _as_principal(connection, "BENCH_COORDINATOR_SETTINGS")
+
+
+async def _as_principal(connection: asyncpg.Connection, variable: str) -> None:
     await connection.execute("SET ROLE dxlink_api")
-    for name, value in json.loads(os.environ["BENCH_PRINCIPAL_SETTINGS"]).items():
+    for name, value in json.loads(os.environ[variable]).items():
         await connection.execute("SELECT set_config($1, $2, false)", name, value)
     privileged = await connection.fetchval(
         "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
@@ -107,21 +135,23 @@ async def _as_public(connection: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    state["pool"] = await asyncpg.create_pool(
-        os.environ["DATABASE_URL"],
-        min_size=POOL_SIZE,
-        max_size=POOL_SIZE,
-        init=_as_public,
-        # Nothing to reset between requests: the role and the settings stay with the session.
-        reset=_keep_session,
-        # The same planner cost and time zone as dxlink's connections.
-        server_settings={
-            "random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1"),
-            "timezone": "UTC",
-        },
-    )
+    for name, init in (("pool", _as_public), ("coordinator", _as_coordinator)):
+        state[name] = await asyncpg.create_pool(
+            os.environ["DATABASE_URL"],
+            min_size=POOL_SIZE,
+            max_size=POOL_SIZE,
+            init=init,
+            # Nothing to reset between requests: the role and the settings stay with the session.
+            reset=_keep_session,
+            # The same planner cost and time zone as dxlink's connections.
+            server_settings={
+                "random_page_cost": os.environ.get("DXLINK_DB_RANDOM_PAGE_COST", "1.1"),
+                "timezone": "UTC",
+            },
+        )
     yield
-    await state["pool"].close()
+    for name in ("pool", "coordinator"):
+        await state[name].close()
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -268,6 +298,53 @@ async def in_region(request: Request) -> Response:
     return _json({"municipalities": {"totalCount": total, "edges": edges}})
 
 
+def _month(text: str) -> tuple[date, date]:
+    year, month = (int(part) for part in text.split("-"))
+    first = date(year, month, 1)
+    return first, date(year + month // 12, month % 12 + 1, 1)
+
+
+def _global_id(type_name: str, key: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def _instant(value: datetime) -> str:
+    return value.isoformat()
+
+
+async def calendar(request: Request) -> Response:
+    first_day, next_first = _month(request.query_params["month"])
+    first = int(request.query_params.get("first", "50"))
+    async with state["coordinator"].acquire() as connection:
+        page = await connection.fetch(CALENDAR, first_day, next_first, first)
+        sessions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in await connection.fetch(CALENDAR_SESSIONS, [row["id"] for row in page]):
+            sessions[row["assignment_id"]].append(
+                {
+                    "startsAt": _instant(row["starts_at"]),
+                    "endsAt": _instant(row["ends_at"]),
+                    "mode": row["mode"],
+                    "status": row["status"],
+                }
+            )
+    edges = [
+        {
+            "node": {
+                "id": _global_id("DispatchAssignment", row["id"]),
+                "theme": row["theme"],
+                "startsOn": _iso(row["starts_on"]),
+                "endsOn": _iso(row["ends_on"]),
+                "status": row["status"],
+                "municipality": {"code": row["code"], "name": row["name"]},
+                "expert": None if row["expert_name"] is None else {"name": row["expert_name"]},
+                "sessions": sessions.get(row["id"], []),
+            }
+        }
+        for row in page
+    ]
+    return _json({"assignments": {"edges": edges}})
+
+
 app = Starlette(
     routes=[
         Route("/nested", nested),
@@ -275,6 +352,7 @@ app = Starlette(
         Route("/regions", regions),
         Route("/search", search),
         Route("/region", in_region),
+        Route("/calendar", calendar),
     ],
     lifespan=lifespan,
 )

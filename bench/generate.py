@@ -5,7 +5,9 @@
 On a database that `dxlink migrate` and `dxlink seed` prepared (Wakayama's real reference data),
 adds the other 46 prefectures with the real number of municipalities each (1,741 in all), five
 regional offices per prefecture, a tier for every municipality, datasets with one or two
-distributions (a tenth of them joint between two municipalities), experts and assignments.
+distributions (a tenth of them joint between two municipalities), experts and assignments;
+then the dispatch programme of fiscal year 2026 with the assignments' sessions
+(`generate_dispatch`, also alone with --dispatch-only on a database generated before it).
 Every synthetic name starts with 合成 so it can never be mistaken for real data. Loads with
 COPY; about half a minute on the 2-core benchmark machine.
 """
@@ -38,13 +40,16 @@ def code(prefecture: int, serial: int) -> str:
     return first_five + str(check_digit(first_five))
 
 
-async def generate(url: str, datasets: int, seed: int) -> None:
+async def generate(url: str, datasets: int, seed: int, *, dispatch_only: bool = False) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     connection = await asyncpg.connect(url)
     try:
         async with connection.transaction():
-            await _generate(connection, rng, datasets)
+            if not dispatch_only:
+                await _generate(connection, rng, datasets)
+            # A generator of its own: the rows above are the same with or without this step.
+            await _dispatch(connection, random.Random(seed + 1))
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -168,13 +173,88 @@ async def _generate(connection: asyncpg.Connection, rng: random.Random, datasets
     )
 
 
+# The fiscal year 2026 programme (April to March), with the rules of the real one.
+PROGRAMME = (2026, date(2026, 4, 1), date(2027, 3, 31), 4, 6)
+# Session days of each month and the first hour (JST) of an expert's n-th assignment's slot.
+SESSION_DAYS = (5, 12, 19)
+JST_OFFSET = timedelta(hours=9)
+
+
+async def _dispatch(connection: asyncpg.Connection, rng: random.Random) -> None:
+    """The programme the generated assignments follow, and their sessions: three a month (the
+    programme's maximum is six), each expert's sessions in slots of their own so that none
+    overlap, the first of each assignment on site; held with a report before 2026-11-23,
+    planned after, one in twenty cancelled."""
+    if await connection.fetchval("SELECT count(*) FROM dispatch_programme"):
+        raise SystemExit("this database already holds a dispatch programme")
+    now = datetime.now(UTC)
+    year, starts_on, ends_on, target, maximum = PROGRAMME
+    programme_id = await connection.fetchval(
+        "INSERT INTO dispatch_programme (fiscal_year, name, starts_on, ends_on, themes, "
+        "sessions_per_month_target, sessions_per_month_max) "
+        "VALUES ($1, '合成デジタル専門人材派遣', $2, $3, $4, $5, $6) RETURNING id",
+        year, starts_on, ends_on, THEMES, target, maximum,
+    )  # fmt: skip
+    await connection.execute("UPDATE dispatch_assignment SET programme_id = $1", programme_id)
+    assignments = await connection.fetch(
+        "SELECT id, expert_id, theme, starts_on, ends_on FROM dispatch_assignment "
+        "ORDER BY expert_id, id"
+    )
+    today = date(2026, 11, 23)
+    sessions = []
+    rank: dict[int, int] = {}
+    for a in assignments:
+        # The expert's n-th assignment: its own two hours of the day (four a day), its own
+        # days after the fourth; no two sessions of one expert overlap.
+        n = rank[a["expert_id"]] = rank.get(a["expert_id"], -1) + 1
+        hour, shift = 9 + 2 * (n % 4), n // 4
+        month = a["starts_on"].replace(day=1)
+        first = True
+        while month <= a["ends_on"]:
+            for day in SESSION_DAYS:
+                on = month.replace(day=day + shift)
+                if not a["starts_on"] <= on <= a["ends_on"]:
+                    continue
+                starts_at = datetime(on.year, on.month, on.day, hour, tzinfo=UTC) - JST_OFFSET
+                mode = "ON_SITE" if first or rng.random() < 0.4 else "ONLINE"
+                place = f"合成庁舎{a['id']:03d}" if mode == "ON_SITE" else None
+                if on >= today:
+                    status, report, hours = "PLANNED", None, None
+                elif rng.random() < 0.05 and not first:
+                    status, report, hours = "CANCELLED", None, None
+                else:
+                    status, report, hours = "HELD", f"合成報告 {a['theme']} {on}", 2.0
+                first = False
+                sessions.append(
+                    (a["id"], starts_at, starts_at + timedelta(hours=2), mode, status, place,
+                     a["theme"], report, hours, starts_at + timedelta(hours=3) if report else None,
+                     "合成: 日程調整" if status == "CANCELLED" else None, now, now)
+                )  # fmt: skip
+            month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    await connection.copy_records_to_table(
+        "dispatch_visit",
+        records=sessions,
+        columns=["assignment_id", "starts_at", "ends_at", "mode", "status", "place", "theme",
+                 "report", "hours", "reported_at", "cancelled_reason", "created_at",
+                 "updated_at"],
+    )  # fmt: skip
+    print(f"a dispatch programme, {len(sessions)} sessions of {len(assignments)} assignments")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database_url")
     parser.add_argument("--datasets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--dispatch-only",
+        action="store_true",
+        help="only the programme and the sessions, on a database generated without them",
+    )
     args = parser.parse_args()
-    asyncio.run(generate(args.database_url, args.datasets, args.seed))
+    asyncio.run(
+        generate(args.database_url, args.datasets, args.seed, dispatch_only=args.dispatch_only)
+    )
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ First run: creates an embedded PostgreSQL in --data-dir, migrates, seeds and add
 national data (bench/generate.py), and installs PostGraphile into bench/postgraphile/ (its
 `install` script; needs node and npm). Then it starts `dxlink serve`, the floor
 (bench/floor.py) and PostGraphile (bench/postgraphile/server.mjs), one process each, all three
-on the same database under the same row-level security, as the public. Before timing it checks,
-shape by shape (bench/shapes.py), that dxlink and the floor give the same bytes and that
-PostGraphile gives the same data. Then wrk runs against each in two interleaved rounds (every
-shape on dxlink, the floor, PostGraphile; then all of it again), and it prints the issue's
-Markdown table (the mean of the two rounds) and each round's figures.
+on the same database under the same row-level security, as the public (the dispatch
+calendar as a dispatch coordinator: a token for dxlink, the same settings for the others).
+Before timing it checks, shape by shape (bench/shapes.py), that dxlink and the floor give the
+same bytes and that PostGraphile gives the same data. Then wrk runs against each in two
+interleaved rounds (every shape on dxlink, the floor, PostGraphile; then all of it again), and
+it prints the issue's Markdown table (the mean of the two rounds) and each round's figures.
 Only loopback traffic; every wrk run is bounded by --seconds; every server it starts is stopped
 when it ends, however it ends (SIGINT, SIGTERM included). Needs wrk (Debian package `wrk`).
 """
@@ -47,6 +48,7 @@ from bench.shapes import NESTED, ONE, SHAPES, Shape  # noqa: E402
 __all__ = ["NESTED", "ONE", "free_port", "prepare", "stop", "wait_ready"]
 
 POSTGRAPHILE = ROOT / "bench" / "postgraphile"
+COORDINATOR_SUBJECT = "bench-coordinator"
 SERVERS = ("dxlink", "floor", "postgraphile")
 
 
@@ -89,13 +91,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+def server(
+    command: list[str], env: dict[str, str], ready_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server in a subprocess of its own session (a Ctrl+C in the terminal reaches this
     process alone, which then stops the servers in order), stopped when the block ends."""
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     try:
         wait_ready(ready_url, process)
-        yield
+        yield process
     finally:
         stop(process)
 
@@ -147,14 +151,21 @@ def prepare(data_dir: Path) -> str:
     from service.embedded import start_embedded
 
     marker = data_dir / "generated"
+    # A database generated before the dispatch programme and its sessions were: add them.
+    dispatch = data_dir / "generated-dispatch"
     env = {**os.environ, "DXLINK_DATA_DIR": str(data_dir), "DXLINK_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     if not marker.exists():
         subprocess.run([sys.executable, "-m", "service.cli", "seed"], env=env, check=True)
     url = start_embedded(data_dir)
+    generate = [sys.executable, str(ROOT / "bench" / "generate.py"), url]
     if not marker.exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), url], check=True)
+        subprocess.run(generate, check=True)
         marker.touch()
+        dispatch.touch()
+    elif not dispatch.exists():
+        subprocess.run([*generate, "--dispatch-only"], check=True)
+        dispatch.touch()
     return url
 
 
@@ -194,10 +205,25 @@ def _answer(response: httpx.Response) -> dict[str, Any] | None:
     return body
 
 
+# The bearer tokens of the principals a shape may read as (`Shape.principal`), minted in `run`.
+TOKENS: dict[str, str] = {}
+
+
+def dxlink_headers(shape: Shape) -> dict[str, str]:
+    if shape.principal == "public":
+        return shape.headers
+    return {**shape.headers, "Authorization": f"Bearer {TOKENS[shape.principal]}"}
+
+
+def postgraphile_headers(shape: Shape) -> dict[str, str]:
+    """PostGraphile takes the principal's settings by a header (bench/postgraphile/server.mjs)."""
+    return {} if shape.principal == "public" else {"X-Bench-Principal": "coordinator"}
+
+
 def check(shape: Shape, urls: dict[str, str], with_postgraphile: bool) -> dict[str, Check]:
     """Same bytes from dxlink and the floor; the same data from PostGraphile."""
     checks: dict[str, Check] = {}
-    answer = _post(urls["dxlink"], shape.dxlink, shape.headers)
+    answer = _post(urls["dxlink"], shape.dxlink, dxlink_headers(shape))
     executor = answer.headers.get("x-dxlink-executor", "resolvers")
     reference = httpx.get(urls["floor"] + shape.floor, timeout=120)
     dx = _answer(answer)
@@ -223,7 +249,7 @@ def check(shape: Shape, urls: dict[str, str], with_postgraphile: bool) -> dict[s
         checks["floor"] = Check(True)
     if with_postgraphile and shape.postgraphile is not None:
         assert shape.postgraphile_data is not None
-        theirs = _post(urls["postgraphile"], shape.postgraphile, {})
+        theirs = _post(urls["postgraphile"], shape.postgraphile, postgraphile_headers(shape))
         pg = _answer(theirs)
         if pg is None:
             checks["postgraphile"] = Check(False, f"PostGraphile answered: {theirs.text[:300]}")
@@ -239,9 +265,9 @@ def measure(shape: Shape, who: str, urls: dict[str, str], seconds: int, connecti
         return wrk(urls["floor"] + shape.floor, seconds, connections, None)
     if who == "dxlink":
         body = json.dumps(shape.dxlink, ensure_ascii=False)
-        return wrk(urls["dxlink"], seconds, connections, body, shape.headers)
+        return wrk(urls["dxlink"], seconds, connections, body, dxlink_headers(shape))
     body = json.dumps(shape.postgraphile, ensure_ascii=False)
-    return wrk(urls["postgraphile"], seconds, connections, body)
+    return wrk(urls["postgraphile"], seconds, connections, body, postgraphile_headers(shape))
 
 
 def _rps(results: list[Result]) -> float:
@@ -317,7 +343,8 @@ def selected(only: list[str] | None) -> list[Shape]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from auth.principal import PUBLIC
+    from auth.principal import PUBLIC, Principal, Role
+    from auth.tokens import mint_token
     from service.database import (
         API_ROLE,
         PRINCIPAL_SETTINGS,
@@ -335,6 +362,17 @@ def run(args: argparse.Namespace) -> int:
     # connect as it too, assume the API role and carry the public principal's settings.
     runtime_url = libpq_url(RuntimeLogin.from_settings(settings).url(owner_url))
     principal = dict(zip(PRINCIPAL_SETTINGS, principal_values(PUBLIC, ""), strict=True))
+    # The dispatch calendar's reader: a coordinator's token for dxlink (as `dxlink token --role
+    # dispatch_coordinator` mints it), the same principal's settings for the floor and
+    # PostGraphile (what dxlink's read pool sets for that token).
+    coordinator = Principal(Role.dispatch_coordinator, subject=COORDINATOR_SUBJECT)
+    TOKENS["dispatch_coordinator"] = mint_token(
+        settings, role=coordinator.role, subject=COORDINATOR_SUBJECT,
+        ttl_seconds=settings.jwt_max_lifetime_seconds, scope={},
+    )  # fmt: skip
+    coordinator_settings = dict(
+        zip(PRINCIPAL_SETTINGS, principal_values(coordinator, ""), strict=True)
+    )
     pool_size = str(settings.db_read_pool_size)
     node, postgraphile_reason = (None, "--no-postgraphile") if args.no_postgraphile else (
         postgraphile_node()
@@ -360,6 +398,7 @@ def run(args: argparse.Namespace) -> int:
         **base,
         "DATABASE_URL": runtime_url,
         "BENCH_PRINCIPAL_SETTINGS": json.dumps(principal),
+        "BENCH_COORDINATOR_SETTINGS": json.dumps(coordinator_settings),
         "DXLINK_DB_READ_POOL_SIZE": pool_size,
         "DXLINK_DB_RANDOM_PAGE_COST": str(settings.db_random_page_cost),
     }
@@ -369,6 +408,7 @@ def run(args: argparse.Namespace) -> int:
         "PORT": str(ports["postgraphile"]),
         "POOL_SIZE": pool_size,
         "PG_SETTINGS": json.dumps({"role": API_ROLE, **principal}),
+        "PG_SETTINGS_COORDINATOR": json.dumps({"role": API_ROLE, **coordinator_settings}),
         "PG_OPTIONS": f"-c random_page_cost={settings.db_random_page_cost} -c timezone=UTC",
         "GRAPHILE_ENV": "production",
     }

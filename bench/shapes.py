@@ -10,8 +10,10 @@ plain tuples and compares those.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +40,16 @@ REGION_NAME = "合成01-1振興局"
 IN_REGION = (
     "query($region: String!) { municipalities(first: 20, region: $region) "
     "{ totalCount edges { node { code name } } } }"
+)
+
+# The dispatch coordinators' calendar: the assignments running in a month, a page of 50 (all 500
+# generated assignments run in December 2026), each with its municipality, its expert and its
+# sessions (24 each, bench/generate.py). Not the public's: read as a dispatch coordinator.
+CALENDAR_MONTH = "2026-12"
+CALENDAR = (
+    "query($month: String!) { assignments(month: $month, first: 50) { edges { node { "
+    "id theme startsOn endsOn status municipality { code name } expert { name } "
+    "sessions { startsAt endsAt mode status } } } } }"
 )
 
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
@@ -80,6 +92,16 @@ PG_IN_REGION = (
     "{ shortName: { equalTo: $region } }] } }) { totalCount nodes { code name } } }"
 )
 
+# The month as dxlink's `month` takes it: running at some time in it.
+PG_CALENDAR = (
+    "query($first: Date!, $next: Date!) { allDispatchAssignments(first: 50, "
+    "orderBy: [STARTS_ON_ASC, ROW_ID_ASC], filter: { startsOn: { lessThan: $next }, "
+    "endsOn: { greaterThanOrEqualTo: $first } }) { nodes { rowId theme startsOn endsOn status "
+    "municipalityByMunicipalityId { code name } expertByExpertId { name } "
+    "dispatchVisitsByAssignmentId(orderBy: [STARTS_AT_ASC, ROW_ID_ASC]) "
+    "{ nodes { startsAt endsAt mode status } } } } }"
+)
+
 View = Callable[[dict[str, Any]], Any]
 
 
@@ -95,6 +117,9 @@ class Shape:
     headers: dict[str, str] = field(default_factory=dict)
     # Whose numbers the PostGraphile column shows instead (a shape without a query of its own).
     postgraphile_note: str = ""
+    # Who reads: `public` (no token) or `dispatch_coordinator` (bench/run.py mints its token
+    # for dxlink; the floor and PostGraphile hold that principal's settings for the shape).
+    principal: str = "public"
 
 
 def _nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -197,6 +222,42 @@ def _in_region_pg(data: dict[str, Any]) -> Any:
     return page["totalCount"], [(m["code"], m["name"]) for m in page["nodes"]]
 
 
+def _calendar_dx(data: dict[str, Any]) -> Any:
+    return [
+        (
+            int(base64.urlsafe_b64decode(a["id"] + "==").decode().partition(":")[2]),
+            a["theme"], a["startsOn"], a["endsOn"], a["status"],
+            (a["municipality"]["code"], a["municipality"]["name"]),
+            (a["expert"] or {}).get("name"),
+            [_session(v) for v in a["sessions"]],
+        )
+        for a in _nodes(data["assignments"])
+    ]  # fmt: skip
+
+
+def _session(v: dict[str, Any]) -> tuple[Any, ...]:
+    # The same instant whatever offset each writes it with.
+    starts, ends = (datetime.fromisoformat(v[k]) for k in ("startsAt", "endsAt"))
+    return starts, ends, v["mode"], v["status"]
+
+
+def _calendar_pg(data: dict[str, Any]) -> Any:
+    return [
+        (
+            a["rowId"], a["theme"], a["startsOn"], a["endsOn"], a["status"],
+            (a["municipalityByMunicipalityId"]["code"], a["municipalityByMunicipalityId"]["name"]),
+            (a["expertByExpertId"] or {}).get("name"),
+            [_session(v) for v in a["dispatchVisitsByAssignmentId"]["nodes"]],
+        )
+        for a in data["allDispatchAssignments"]["nodes"]
+    ]  # fmt: skip
+
+
+def _next_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year + number // 12:04d}-{number % 12 + 1:02d}-01"
+
+
 def _nested(n: int) -> Shape:
     return Shape(
         key=f"nested-{n}",
@@ -246,6 +307,19 @@ SHAPES: list[Shape] = [
         dxlink_data=_in_region_dx,
         postgraphile={"query": PG_IN_REGION, "variables": {"region": REGION_NAME}},
         postgraphile_data=_in_region_pg,
+    ),
+    Shape(
+        key="calendar",
+        label="dispatch calendar: 50 assignments of a month with municipality, expert, sessions",
+        dxlink={"query": CALENDAR, "variables": {"month": CALENDAR_MONTH}},
+        floor="/calendar?" + urlencode({"month": CALENDAR_MONTH, "first": 50}),
+        dxlink_data=_calendar_dx,
+        postgraphile={
+            "query": PG_CALENDAR,
+            "variables": {"first": f"{CALENDAR_MONTH}-01", "next": _next_month(CALENDAR_MONTH)},
+        },
+        postgraphile_data=_calendar_pg,
+        principal="dispatch_coordinator",
     ),
     Shape(
         key="resolvers",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,7 @@ from auth.tokens import mint_token
 from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
+from bench.shapes import CALENDAR, CALENDAR_MONTH
 from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
@@ -75,6 +77,8 @@ def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 def _literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
     assert isinstance(value, str), value
     return "'" + value.replace("'", "''") + "'"
 
@@ -182,6 +186,71 @@ async def test_benchmark_queries_cost_two_statements(
     assert response.headers["x-dxlink-executor"] == "compiled"
     assert "errors" not in response.json()
     assert len(statements) == 2, statements  # the principal's set_config, then the operation
+
+
+# The dispatch calendar (bench/shapes.py `calendar`): a coordinator's month of assignments with
+# their sessions, 24 each in the generated data.
+COORDINATOR = Principal(Role.dispatch_coordinator, "bench-coordinator")
+CALENDAR_VARIABLES = {"month": CALENDAR_MONTH}
+
+
+async def test_calendar_reads_sessions_by_their_index_under_rls(
+    national_url: str, settings: Settings
+) -> None:
+    """dxlink's generic plan (on a read pool connection) and the floor's sessions statement
+    both read each assignment's sessions from ix_dispatch_visit_assignment_id, never all
+    12,000 of them."""
+    plan = compile_plan(
+        build_schema(settings)._schema, parse(CALENDAR), None, CALENDAR_VARIABLES, COORDINATOR,
+        settings,
+    )  # fmt: skip
+    sql, args = plan.statement(CALENDAR_VARIABLES, COORDINATOR)
+    plans = []
+    async with _pooled_app(national_url, settings) as (_, database):
+        assert database.read_pool is not None
+        pool = await database.read_pool.pool()
+        async with pool.acquire() as connection:
+            await connection.read_as(COORDINATOR, "SELECT ''", ())
+            await connection.execute(f"PREPARE calendar AS {sql}")
+            values = ", ".join(map(_literal, args))
+            plans.append(await connection.fetchval(
+                f"EXPLAIN (FORMAT JSON) EXECUTE calendar({values})"))  # fmt: skip
+            await connection.execute("DEALLOCATE calendar")
+            ids = [r[0] for r in await connection.fetch(
+                "SELECT id FROM dispatch_assignment ORDER BY starts_on, id LIMIT 50")]  # fmt: skip
+            assert len(ids) == 50  # a coordinator reads them all
+            plans.append(await connection.fetchval(
+                f"EXPLAIN (FORMAT JSON) {floor.CALENDAR_SESSIONS}", ids))  # fmt: skip
+    for found in plans:
+        nodes = _plan_nodes(json.loads(found)[0]["Plan"])
+        indexes = {node.get("Index Name") for node in nodes}
+        assert "ix_dispatch_visit_assignment_id" in indexes, found[:2000]
+        scanned = {node.get("Relation Name") for node in nodes if node["Node Type"] == "Seq Scan"}
+        assert "dispatch_visit" not in scanned, scanned
+
+
+async def test_calendar_costs_one_statement_on_the_read_pool(
+    national_url: str, settings: Settings
+) -> None:
+    """A coordinator's calendar is compiled, answered with one statement once the connection
+    holds the principal, the same bytes every time, and the public sees none of it."""
+    token = mint_token(settings, role=Role.dispatch_coordinator, subject="bench-coordinator")
+    statements: list[str] = []
+    async with _pooled_app(national_url, settings) as (app, database):
+        assert database.read_pool is not None
+        first = await _post(app, CALENDAR, CALENDAR_VARIABLES, token)
+        pool = await database.read_pool.pool()
+        async with pool.acquire() as connection:
+            connection.add_query_logger(lambda record: statements.append(record.query))
+        again = await _post(app, CALENDAR, CALENDAR_VARIABLES, token)
+        public = await _post(app, CALENDAR, CALENDAR_VARIABLES, None)
+    assert again == first
+    assert len(statements) == 3, statements  # the calendar; then the public's settings, its own
+    edges = json.loads(first)["data"]["assignments"]["edges"]
+    assert len(edges) == 50
+    assert all(len(edge["node"]["sessions"]) == 24 for edge in edges)
+    assert all(edge["node"]["expert"] is not None for edge in edges)
+    assert json.loads(public)["data"]["assignments"]["edges"] == []
 
 
 # The production read path: `Database.from_settings` gives the compiled path its own pool

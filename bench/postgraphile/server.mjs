@@ -7,6 +7,9 @@
 //   POOL_SIZE     connections, the same number as dxlink's read pool and the floor
 //   PG_SETTINGS   JSON: the settings of every request's transaction, the same `set_config`
 //                 values dxlink sets for a public principal, and `role` = dxlink_api
+//   PG_SETTINGS_COORDINATOR  the same for a dispatch coordinator, taken by requests with the
+//                 header `X-Bench-Principal: coordinator` (the dispatch calendar: bench/run.py
+//                 sends dxlink a coordinator's token for it; PostGraphile has no JWT set-up here)
 //   PG_OPTIONS    libpq options for each connection (random_page_cost, timezone as dxlink's)
 // The schema is PostGraphile's own (the amber preset), with the connection-filter plugin for
 // the search and the region filter; introspection runs as dxlink_api, so that the schema holds
@@ -31,6 +34,7 @@ function required(name) {
 }
 
 const pgSettings = JSON.parse(required("PG_SETTINGS"));
+const coordinatorSettings = JSON.parse(required("PG_SETTINGS_COORDINATOR"));
 const port = Number(required("PORT"));
 
 // PostGraphile offers filters and orders only on indexed columns; dxlink's search reads names,
@@ -47,7 +51,13 @@ const SmartTags = jsonPgSmartTags({
         ),
       },
       region: { attribute: { position: { tags: { behavior: "+orderBy" } } } },
-      dispatch_assignment: { attribute: { starts_on: { tags: { behavior: "+orderBy" } } } },
+      dispatch_assignment: {
+        attribute: {
+          starts_on: { tags: { behavior: "+orderBy +filterBy" } },
+          ends_on: { tags: { behavior: "+filterBy" } },
+        },
+      },
+      dispatch_visit: { attribute: { starts_at: { tags: { behavior: "+orderBy" } } } },
     },
   },
 });
@@ -64,7 +74,10 @@ const preset = {
         options: process.env.PG_OPTIONS || "",
       },
       // Set with set_config(..., true) at the start of every request's transaction.
-      pgSettings: () => pgSettings,
+      pgSettings: (context) =>
+        context.http?.getHeader("x-bench-principal") === "coordinator"
+          ? coordinatorSettings
+          : pgSettings,
       pgSettingsForIntrospection: { role: pgSettings.role },
     }),
   ],
