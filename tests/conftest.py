@@ -24,7 +24,7 @@ from seeds.loader import load_seeds
 from service import migrate
 from service.app import create_app
 from service.compiled_view import EXPECTED_DECLINES
-from service.database import Database, create_engine
+from service.database import Database, RuntimeLogin, create_engine
 from service.settings import Settings
 from tests.database import scratch_database, server_url, stop_embedded
 
@@ -72,6 +72,9 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
 async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, settings)
     await migrate.upgrade(engine)
+    # As `dxlink serve` prepares a database: an app built on this URL logs in as the runtime
+    # login, whichever test happens to run first.
+    await migrate.provision_runtime_login(engine, RuntimeLogin.from_settings(settings))
     async with engine.begin() as connection:
         await load_seeds(connection)
     yield engine
