@@ -34,8 +34,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin, Subprotocol
 
 from auth.principal import Role
 from auth.tokens import mint_token
@@ -419,6 +419,18 @@ async def test_the_legacy_protocol_is_not_offered(world: World) -> None:
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), WAIT)
         assert ws.close_code == 4406
+
+
+async def test_a_page_of_another_origin_cannot_open_a_connection(world: World) -> None:
+    """A browser sends its page's origin: a page elsewhere cannot ride the user's session."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            f"ws://127.0.0.1:{world.server.port}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            origin=Origin("https://attacker.example"),
+        ):
+            pass
+    assert refused.value.response.status_code == 403
 
 
 async def test_a_websocket_serves_subscriptions_only_and_http_no_subscriptions(
