@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Executable, Row, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,12 +64,15 @@ def create_engine(
     # Migrations and seeds (no statement timeout) may wait on each other's locks: no command
     # timeout either.
     command_timeout = settings.db_command_timeout if statement_timeout_ms else None
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
+        # No pre-ping (three round trips a request: BEGIN, a ping, ROLLBACK): `_drop_closed`
+        # replaces a connection the driver knows is closed, for free, and a connection that
+        # fails in use is a 503 (service/availability.py), after which the pool reconnects.
+        pool_pre_ping=False,
         connect_args={
             "server_settings": server_settings(settings, statement_timeout_ms),
             # Bounds on waiting for a server that does not answer (stopped, frozen, cut off):
@@ -77,6 +81,15 @@ def create_engine(
             "command_timeout": command_timeout,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    return engine
+
+
+def _drop_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Replace a pooled connection whose socket asyncpg saw close (the server restarted or
+    ended it): the pool then checks out another one, without a round trip."""
+    if dbapi_connection._connection.is_closed():
+        raise sa_exc.DisconnectionError("the connection was closed")
 
 
 def server_settings(settings: Settings, statement_timeout_ms: int) -> dict[str, str]:
