@@ -45,19 +45,32 @@ class DispatchRepository:
         rows = await self.db.all(statement.limit(2))
         return rows[0] if rows else None
 
-    async def lock_experts(self, *expert_ids: int) -> None:
-        """Serialise the writes that count one expert's sessions or capacity (in id order, so
-        two transactions locking two experts cannot deadlock)."""
+    async def lock(
+        self, programme_id: int | None, *expert_ids: int, exclusive: bool = False
+    ) -> None:
+        """Take, in one statement, the programme's lock (shared by the writes that apply its
+        rules; ``exclusive`` for changing them) and then the experts' (serialising the writes
+        that count their sessions or capacity), in id order. PostgreSQL evaluates a select
+        list left to right, so the order is the one that keeps any two transactions from
+        waiting for each other. Rules are read after this statement (a statement's snapshot
+        predates the locks it takes)."""
+        locks = []
+        if programme_id is not None:  # None: an assignment from before programmes (no rules)
+            lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+            locks.append(lock(_PROGRAMME_LOCK, programme_id))
         for expert_id in sorted(set(expert_ids)):
-            await self.db.scalar(select(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id)))
+            locks.append(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id))
+        if locks:
+            await self.db.all(select(*locks))
+
+    async def lock_experts(self, *expert_ids: int) -> None:
+        """Serialise the writes that count one expert's sessions or capacity."""
+        await self.lock(None, *expert_ids)
 
     async def lock_programme(self, programme_id: int | None, *, exclusive: bool = False) -> None:
         """Writes that apply a programme's rules share its lock; changing the rules takes it
         alone, so rules and the assignments and sessions they judged never cross."""
-        if programme_id is None:  # an assignment from before programmes (no rules to hold)
-            return
-        lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
-        await self.db.scalar(select(lock(_PROGRAMME_LOCK, programme_id)))
+        await self.lock(programme_id, exclusive=exclusive)
 
     # --- reads ---------------------------------------------------------------------------
 

@@ -45,8 +45,7 @@ class SessionService:
             )
             # Judge the assignment as it is once no other write of its expert or its programme's
             # rules runs (an end or a handover may have committed while we waited).
-            await self.repository.lock_programme(assignment.programme_id)
-            await self.repository.lock_experts(assignment.expert_id)
+            await self.repository.lock(assignment.programme_id, assignment.expert_id)
             assignment = await self.repository.assignment(assignment.id)
             if assignment.status is AssignmentStatus.ENDED:
                 write.fail(("input", "assignmentId"), Code.ASSIGNMENT_ENDED)
