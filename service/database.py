@@ -88,7 +88,7 @@ def create_engine(
 def _drop_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
     """Replace a pooled connection whose socket asyncpg saw close (the server restarted or
     ended it): the pool then checks out another one, without a round trip."""
-    if dbapi_connection._connection.is_closed():
+    if dbapi_connection.driver_connection.is_closed():
         raise sa_exc.DisconnectionError("the connection was closed")
 
 
