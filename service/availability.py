@@ -5,7 +5,7 @@ refused or reset sockets (`OSError`), the driver's connect and command timeouts,
 connection errors and the server's shutdown states, SQLAlchemy's pool timeout, and SQLAlchemy's
 wrappers around each. `is_unavailable` recognises them anywhere in an exception's chain; the
 API answers them with `SERVICE_UNAVAILABLE` (HTTP 503), and recovers by itself when the
-database is back (the pools reconnect; `pool_pre_ping` drops dead connections).
+database is back (the pools reconnect, dropping connections the driver saw close).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import Executable, Row, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -63,12 +64,15 @@ def create_engine(
     # Migrations and seeds (no statement timeout) may wait on each other's locks: no command
     # timeout either.
     command_timeout = settings.db_command_timeout if statement_timeout_ms else None
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
+        # No pre-ping (three round trips a request: BEGIN, a ping, ROLLBACK): `_drop_closed`
+        # replaces a connection the driver knows is closed, for free, and a connection that
+        # fails in use is a 503 (service/availability.py), after which the pool reconnects.
+        pool_pre_ping=False,
         connect_args={
             "server_settings": server_settings(settings, statement_timeout_ms),
             # Bounds on waiting for a server that does not answer (stopped, frozen, cut off):
@@ -77,6 +81,15 @@ def create_engine(
             "command_timeout": command_timeout,
         },
     )
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    return engine
+
+
+def _drop_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """Replace a pooled connection whose socket asyncpg saw close (the server restarted or
+    ended it): the pool then checks out another one, without a round trip."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise sa_exc.DisconnectionError("the connection was closed")
 
 
 def server_settings(settings: Settings, statement_timeout_ms: int) -> dict[str, str]:
@@ -268,6 +281,7 @@ class RequestSession:
         self._session: AsyncSession | None = None
         self._finished = False
         self._lock = asyncio.Lock()
+        self._savepoints = 0
 
     async def orm(self) -> AsyncSession:
         """The request's ORM session (for writes), its transaction scoped to the principal."""
@@ -319,28 +333,39 @@ class RequestSession:
         return await self._run(run)
 
     @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
+    async def savepoint(self, operation: str | None = None) -> AsyncIterator[None]:
         """A block whose statements are undone (and only they) when it raises: one mutation
-        of an operation that may hold several."""
+        of an operation that may hold several. ``operation`` sets ``dxlink.operation`` for the
+        block (the write policies' operation, service/writes.py) in the same round trip.
 
-        async def begin(session: AsyncSession) -> Any:
-            return await session.begin_nested()
-
-        nested = await self._run(begin)
+        The savepoint is SQL sent on the driver's connection (the simple protocol takes
+        several statements at once): SQLAlchemy's ``begin_nested`` costs a round trip for
+        ``SAVEPOINT`` and another for the setting, and Python on each."""
+        name = f"dxlink_write_{self._savepoints}"
+        self._savepoints += 1
+        setting = ""
+        if operation is not None:
+            if not operation.isidentifier():
+                raise ValueError(f"not an operation name: {operation!r}")
+            setting = f"; SELECT set_config('dxlink.operation', '{operation}', true)"
+        await self._run_driver(f"SAVEPOINT {name}{setting}")
         try:
             yield
         except BaseException:
-
-            async def undo(session: AsyncSession) -> None:
-                await nested.rollback()
-
-            await self._run(undo)
+            await self._run_driver(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
             raise
+        await self._run_driver(f"RELEASE SAVEPOINT {name}")
 
-        async def keep(session: AsyncSession) -> None:
-            await nested.commit()
+    async def _run_driver(self, sql: str) -> None:
+        """Run ``sql`` (no parameters, maybe several statements) on the asyncpg connection of
+        the request's transaction."""
 
-        await self._run(keep)
+        async def run(session: AsyncSession) -> None:
+            connection = await session.connection()
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
+
+        await self._run(run)
 
     async def _run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``work`` on the session, alone, and to its end even if the caller is cancelled.

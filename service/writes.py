@@ -30,7 +30,6 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
 
 from auth import policy
 from auth.policy import Action, Scope
@@ -111,9 +110,8 @@ class Write:
     _savepoint: Any = None
 
     async def __aenter__(self) -> Write:
-        self._savepoint = self.db.savepoint()
+        self._savepoint = self.db.savepoint(self.operation)
         await self._savepoint.__aenter__()
-        await self.db.scalar(select(func.set_config("dxlink.operation", self.operation, True)))
         return self
 
     async def __aexit__(

@@ -68,13 +68,12 @@ class AssignmentService:
                     Code.REQUEST_NOT_OPEN,
                     f"the request is {request.status.name}",
                 )
-            await self.repository.lock_programme(request.programme_id)
+            await self.repository.lock(request.programme_id, expert.id)
             programme = await self.repository.programme(id_=request.programme_id)
             starts_on = starts_on or max(programme.starts_on, await self.repository.today())
             ends_on = ends_on or programme.ends_on
             self._check_period(write, starts_on, ends_on, programme)
             self._check_theme(write, request.theme, expert)
-            await self.repository.lock_experts(expert.id)
             await self._check_capacity(
                 write, expert, starts_on, ends_on, programme.sessions_per_month_target
             )
@@ -135,11 +134,10 @@ class AssignmentService:
                     Code.OUTSIDE_ASSIGNMENT,
                     f"must lie in {current.starts_on} - {current.ends_on}",
                 )
-            await self.repository.lock_programme(current.programme_id)
+            await self.repository.lock(current.programme_id, expert.id, current.expert_id)
             programme = await self.repository.programme(id_=current.programme_id)
             target = programme.sessions_per_month_target if programme is not None else 4
             self._check_theme(write, current.theme, expert)
-            await self.repository.lock_experts(expert.id, current.expert_id)
             await self._check_capacity(write, expert, from_on, current.ends_on, target)
             write.check()
             ended_on = max(current.starts_on, from_on - timedelta(days=1))

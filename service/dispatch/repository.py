@@ -45,19 +45,32 @@ class DispatchRepository:
         rows = await self.db.all(statement.limit(2))
         return rows[0] if rows else None
 
-    async def lock_experts(self, *expert_ids: int) -> None:
-        """Serialise the writes that count one expert's sessions or capacity (in id order, so
-        two transactions locking two experts cannot deadlock)."""
+    async def lock(
+        self, programme_id: int | None, *expert_ids: int, exclusive: bool = False
+    ) -> None:
+        """Take, in one statement, the programme's lock (shared by the writes that apply its
+        rules; ``exclusive`` for changing them) and then the experts' (serialising the writes
+        that count their sessions or capacity), in id order. PostgreSQL evaluates a select
+        list left to right, so the order is the one that keeps any two transactions from
+        waiting for each other. Rules are read after this statement (a statement's snapshot
+        predates the locks it takes)."""
+        locks = []
+        if programme_id is not None:  # None: an assignment from before programmes (no rules)
+            lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+            locks.append(lock(_PROGRAMME_LOCK, programme_id))
         for expert_id in sorted(set(expert_ids)):
-            await self.db.scalar(select(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id)))
+            locks.append(func.pg_advisory_xact_lock(_EXPERT_LOCK, expert_id))
+        if locks:
+            await self.db.all(select(*locks))
+
+    async def lock_experts(self, *expert_ids: int) -> None:
+        """Serialise the writes that count one expert's sessions or capacity."""
+        await self.lock(None, *expert_ids)
 
     async def lock_programme(self, programme_id: int | None, *, exclusive: bool = False) -> None:
         """Writes that apply a programme's rules share its lock; changing the rules takes it
         alone, so rules and the assignments and sessions they judged never cross."""
-        if programme_id is None:  # an assignment from before programmes (no rules to hold)
-            return
-        lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
-        await self.db.scalar(select(lock(_PROGRAMME_LOCK, programme_id)))
+        await self.lock(programme_id, exclusive=exclusive)
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -172,33 +185,64 @@ class DispatchRepository:
         )
         return {row[0] for row in rows}
 
-    async def overlapping_session(
-        self, expert_id: int, starts_at: datetime, ends_at: datetime
-    ) -> Row[Any] | None:
-        """Another session of the expert (any assignment) that overlaps [starts_at, ends_at)."""
-        statement = (
-            select(visit_t.c.id, visit_t.c.starts_at, visit_t.c.ends_at)
-            .join(assignment_t, assignment_t.c.id == visit_t.c.assignment_id)
-            .where(
-                assignment_t.c.expert_id == expert_id,
-                visit_t.c.status != VisitStatus.CANCELLED,
-                visit_t.c.starts_at < ends_at,
-                visit_t.c.ends_at > starts_at,
-            )
-        )
-        return await self.one(statement)
+    async def plan_rules(
+        self,
+        programme_id: int | None,
+        assignment_id: int,
+        expert_id: int,
+        starts_at: datetime,
+        ends_at: datetime,
+    ) -> Row[Any]:
+        """What planning a session of the assignment at [starts_at, ends_at) is judged on, in
+        one statement: the programme's rules (NULL without a programme visible), the earliest
+        other session of the expert (any assignment) that overlaps the time, the assignment's
+        sessions (not cancelled) before ``starts_at`` and in the Japanese month of
+        ``starts_at``."""
 
-    async def sessions_before(self, assignment_id: int, starts_at: datetime) -> int:
-        """Sessions of the assignment (not cancelled) that start before ``starts_at``."""
-        return int(
-            await self.db.scalar(
-                select(func.count()).where(
+        def programme(column: Any) -> Any:
+            return select(column).where(programme_t.c.id == programme_id).scalar_subquery()
+
+        def clash(column: Any) -> Any:
+            return (
+                select(column)
+                .join(assignment_t, assignment_t.c.id == visit_t.c.assignment_id)
+                .where(
+                    assignment_t.c.expert_id == expert_id,
+                    visit_t.c.status != VisitStatus.CANCELLED,
+                    visit_t.c.starts_at < ends_at,
+                    visit_t.c.ends_at > starts_at,
+                )
+                .order_by(visit_t.c.starts_at, visit_t.c.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+
+        def sessions(*conditions: Any) -> Any:
+            return (
+                select(func.count())
+                .where(
                     visit_t.c.assignment_id == assignment_id,
                     visit_t.c.status != VisitStatus.CANCELLED,
-                    visit_t.c.starts_at < starts_at,
+                    *conditions,
                 )
+                .scalar_subquery()
+            )
+
+        month = func.date_trunc("month", func.timezone("Asia/Tokyo", visit_t.c.starts_at))
+        given = func.date_trunc(
+            "month", func.timezone("Asia/Tokyo", literal(starts_at, DateTime(timezone=True)))
+        )
+        rows = await self.db.all(
+            select(
+                programme(programme_t.c.first_session_on_site).label("first_session_on_site"),
+                programme(programme_t.c.sessions_per_month_max).label("sessions_per_month_max"),
+                clash(visit_t.c.starts_at).label("clash_starts_at"),
+                clash(visit_t.c.ends_at).label("clash_ends_at"),
+                sessions(visit_t.c.starts_at < starts_at).label("sessions_before"),
+                sessions(month == given).label("sessions_in_month"),
             )
         )
+        return rows[0]
 
     async def held_before(self, assignment_id: int, starts_at: datetime) -> int:
         return int(
@@ -207,22 +251,6 @@ class DispatchRepository:
                     visit_t.c.assignment_id == assignment_id,
                     visit_t.c.status == VisitStatus.HELD,
                     visit_t.c.starts_at < starts_at,
-                )
-            )
-        )
-
-    async def sessions_in_month(self, assignment_id: int, starts_at: datetime) -> int:
-        """Sessions of the assignment (not cancelled) in the Japanese month of ``starts_at``."""
-        month = func.date_trunc("month", func.timezone("Asia/Tokyo", visit_t.c.starts_at))
-        given = func.date_trunc(
-            "month", func.timezone("Asia/Tokyo", literal(starts_at, DateTime(timezone=True)))
-        )
-        return int(
-            await self.db.scalar(
-                select(func.count()).where(
-                    visit_t.c.assignment_id == assignment_id,
-                    visit_t.c.status != VisitStatus.CANCELLED,
-                    month == given,
                 )
             )
         )

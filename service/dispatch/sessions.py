@@ -45,8 +45,7 @@ class SessionService:
             )
             # Judge the assignment as it is once no other write of its expert or its programme's
             # rules runs (an end or a handover may have committed while we waited).
-            await self.repository.lock_programme(assignment.programme_id)
-            await self.repository.lock_experts(assignment.expert_id)
+            await self.repository.lock(assignment.programme_id, assignment.expert_id)
             assignment = await self.repository.assignment(assignment.id)
             if assignment.status is AssignmentStatus.ENDED:
                 write.fail(("input", "assignmentId"), Code.ASSIGNMENT_ENDED)
@@ -63,27 +62,25 @@ class SessionService:
                     Code.OUTSIDE_ASSIGNMENT,
                     f"the assignment runs {assignment.starts_on} - {assignment.ends_on}",
                 )
-            programme = await self.repository.programme(id_=assignment.programme_id)
-            clash = await self.repository.overlapping_session(
-                assignment.expert_id, starts_at, ends_at
+            rules = await self.repository.plan_rules(
+                assignment.programme_id, assignment.id, assignment.expert_id, starts_at, ends_at
             )
-            if clash is not None:
+            if rules.clash_starts_at is not None:
                 write.error(
                     ("input", "startsAt"),
                     Code.OVERLAPPING_SESSION,
                     "the expert has a session from "
-                    f"{clash.starts_at.astimezone(JST):%Y-%m-%d %H:%M} to "
-                    f"{clash.ends_at.astimezone(JST):%H:%M} (JST)",
+                    f"{rules.clash_starts_at.astimezone(JST):%Y-%m-%d %H:%M} to "
+                    f"{rules.clash_ends_at.astimezone(JST):%H:%M} (JST)",
                 )
-            on_site_first = programme is None or programme.first_session_on_site
-            if (
-                on_site_first
-                and mode is not VisitMode.ON_SITE
-                and await self.repository.sessions_before(assignment.id, starts_at) == 0
-            ):
+            # Without a programme (NULL), the defaults: first session on site, six a month.
+            on_site_first = rules.first_session_on_site is not False
+            if on_site_first and mode is not VisitMode.ON_SITE and rules.sessions_before == 0:
                 write.error(("input", "mode"), Code.FIRST_SESSION_NOT_ON_SITE)
-            maximum = programme.sessions_per_month_max if programme is not None else 6
-            if await self.repository.sessions_in_month(assignment.id, starts_at) >= maximum:
+            maximum = rules.sessions_per_month_max
+            if maximum is None:
+                maximum = 6
+            if rules.sessions_in_month >= maximum:
                 write.error(
                     ("input", "startsAt"),
                     Code.MONTHLY_MAXIMUM,
