@@ -12,7 +12,8 @@ calendar as a dispatch coordinator: a token for dxlink, the same settings for th
 Before timing it checks, shape by shape (bench/shapes.py), that dxlink and the floor give the
 same bytes and that PostGraphile gives the same data. Then wrk runs against each in two
 interleaved rounds (every shape on dxlink, the floor, PostGraphile; then all of it again), and
-it prints the issue's Markdown table (the mean of the two rounds) and each round's figures.
+it prints the issue's Markdown table (the mean of the two rounds) and each round's figures,
+with the CPU each server's process and PostgreSQL spent per request.
 Only loopback traffic; every wrk run is bounded by --seconds; every server it starts is stopped
 when it ends, however it ends (SIGINT, SIGTERM included). Needs wrk (Debian package `wrk`).
 """
@@ -58,6 +59,33 @@ class Result:
     p50_ms: float
     p99_ms: float
     socket_errors: str = ""  # wrk's count of connect/read/write errors and timeouts, if any
+    # CPU per request, ms: the server's own process, and PostgreSQL's (all its processes).
+    server_cpu_ms: float | None = None
+    postgres_cpu_ms: float | None = None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(data_dir: Path) -> float:
+    """CPU time of the embedded PostgreSQL so far: the postmaster, its live processes and
+    those that have exited."""
+    postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    # Its own time and its children's that have exited (a pool's overflow connections close).
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def free_port() -> int:
@@ -260,7 +288,30 @@ def check(shape: Shape, urls: dict[str, str], with_postgraphile: bool) -> dict[s
     return checks
 
 
-def measure(shape: Shape, who: str, urls: dict[str, str], seconds: int, connections: int) -> Result:
+def measure(
+    shape: Shape,
+    who: str,
+    urls: dict[str, str],
+    seconds: int,
+    connections: int,
+    pids: dict[str, int],
+    data_dir: Path,
+) -> Result:
+    """One wrk run against one server, with the CPU it and PostgreSQL spent per request."""
+    server_before, postgres_before = cpu_seconds(pids[who]), postgres_cpu_seconds(data_dir)
+    result = _wrk_shape(shape, who, urls, seconds, connections)
+    requests = result.requests_per_second * seconds
+    if requests:
+        result.server_cpu_ms = (cpu_seconds(pids[who]) - server_before) * 1000 / requests
+        result.postgres_cpu_ms = (
+            (postgres_cpu_seconds(data_dir) - postgres_before) * 1000 / requests
+        )
+    return result
+
+
+def _wrk_shape(
+    shape: Shape, who: str, urls: dict[str, str], seconds: int, connections: int
+) -> Result:
     if who == "floor":
         return wrk(urls["floor"] + shape.floor, seconds, connections, None)
     if who == "dxlink":
@@ -268,6 +319,10 @@ def measure(shape: Shape, who: str, urls: dict[str, str], seconds: int, connecti
         return wrk(urls["dxlink"], seconds, connections, body, dxlink_headers(shape))
     body = json.dumps(shape.postgraphile, ensure_ascii=False)
     return wrk(urls["postgraphile"], seconds, connections, body, postgraphile_headers(shape))
+
+
+def _cpu(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms:.2f}"
 
 
 def _rps(results: list[Result]) -> float:
@@ -311,8 +366,9 @@ def report(
         print(f"PostGraphile v5: — ({postgraphile_reason})")
     print("\nBoth rounds (req/s; p50 / p99 ms):\n")
     print("| query shape | round | dxlink | floor | ratio | PostGraphile | dxlink / PostGraphile "
-          "| dxlink p50 / p99 | floor p50 / p99 | PostGraphile p50 / p99 |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| dxlink p50 / p99 | floor p50 / p99 | PostGraphile p50 / p99 "
+          "| CPU ms/request, server: dxlink / floor | PostgreSQL: dxlink / floor |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for shape in shapes:
         dx, floor = results.get((shape.key, "dxlink")), results.get((shape.key, "floor"))
         pg = results.get((shape.key, "postgraphile"), [])
@@ -328,6 +384,8 @@ def report(
                    f"{d.requests_per_second / p.requests_per_second:.2f}x | " if p else "— | — | ")
                 + f"{d.p50_ms:.1f} / {d.p99_ms:.1f} | {f.p50_ms:.1f} / {f.p99_ms:.1f} | "
                 + (f"{p.p50_ms:.1f} / {p.p99_ms:.1f} |" if p else "— |")
+                + f" {_cpu(d.server_cpu_ms)} / {_cpu(f.server_cpu_ms)} |"
+                + f" {_cpu(d.postgres_cpu_ms)} / {_cpu(f.postgres_cpu_ms)} |"
             )  # fmt: skip
 
 
@@ -414,23 +472,24 @@ def run(args: argparse.Namespace) -> int:
     }
     with ExitStack() as servers:
         started = time.perf_counter()
-        servers.enter_context(
+        pids: dict[str, int] = {}
+        pids["dxlink"] = servers.enter_context(
             server([sys.executable, "-m", "service.cli", "serve", "--port", str(ports["dxlink"])],
                    dx_env, f"http://127.0.0.1:{ports['dxlink']}/readyz")
-        )  # fmt: skip
+        ).pid  # fmt: skip
         print(f"dxlink ready {time.perf_counter() - started:.2f} s after `dxlink serve` on the "
               "existing database")  # fmt: skip
-        servers.enter_context(
+        pids["floor"] = servers.enter_context(
             server([sys.executable, "-m", "uvicorn", "bench.floor:app",
                     "--port", str(ports["floor"]), "--log-level", "warning", "--no-access-log"],
                    floor_env, f"{urls['floor']}/nested?n=1")
-        )  # fmt: skip
+        ).pid  # fmt: skip
         if node is not None:
             try:
-                servers.enter_context(
+                pids["postgraphile"] = servers.enter_context(
                     server([str(node), str(POSTGRAPHILE / "server.mjs")], pg_env,
                            urls["postgraphile"])
-                )  # fmt: skip
+                ).pid  # fmt: skip
             except SystemExit as exc:
                 node, postgraphile_reason = None, f"PostGraphile did not start ({exc})"
                 print(f"PostGraphile v5: not measured: {postgraphile_reason}")
@@ -451,11 +510,15 @@ def run(args: argparse.Namespace) -> int:
                 if checks[shape.key].get("postgraphile", Check(False)).ok:
                     whom.append("postgraphile")
                 for who in whom:
-                    result = measure(shape, who, urls, args.seconds, args.connections)
+                    result = measure(
+                        shape, who, urls, args.seconds, args.connections, pids, data_dir
+                    )
                     results.setdefault((shape.key, who), []).append(result)
                     print(f"round {round_}: {shape.key:>10} {who:>12}: "
                           f"{result.requests_per_second:7.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-                          f"p99 {result.p99_ms:.1f} ms"
+                          f"p99 {result.p99_ms:.1f} ms, CPU per request: server "
+                          f"{result.server_cpu_ms or 0:.2f} ms, PostgreSQL "
+                          f"{result.postgres_cpu_ms or 0:.2f} ms"
                           + (f" (socket errors: {result.socket_errors})"
                              if result.socket_errors else ""), flush=True)  # fmt: skip
     report(shapes, results, checks, postgraphile_reason)

@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.generate import THEMES  # noqa: E402
-from bench.run import free_port, prepare, server  # noqa: E402
+from bench.run import cpu_seconds, free_port, postgres_cpu_seconds, prepare, server  # noqa: E402
 
 PLAN = (
     "mutation($input: PlanSessionInput!) { planSession(input: $input) { "
@@ -468,30 +468,6 @@ async def calibrate(url: tuple[str, int, str], clients: int, seconds: float) -> 
 
 
 # --- the run -------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds(data_dir: Path) -> float:
-    """CPU time of the embedded PostgreSQL so far: the postmaster, its live processes and
-    those that have exited."""
-    postmaster = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
-    # Its own time and its children's that have exited (a pool's overflow connections close).
-    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
-    total = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == postmaster:
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def percentile(values: list[float], q: float) -> float:
