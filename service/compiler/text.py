@@ -29,10 +29,11 @@ _MAX_ARGUMENTS = 100  # PostgreSQL's FUNC_MAX_ARGS
 
 
 def concat(*parts: ColumnElement[Any] | str) -> ColumnElement[str]:
-    """The parts (none of them NULL) as one text.
+    """The parts (none of them NULL) as one text, joined with `||`.
 
-    One `concat(...)` call copies every part once; a chain of `||` copies the growing text at
-    every step, quadratic in the parts of an object. Adjacent literal parts are joined here."""
+    `concat(...)` in one call measured no faster (slower at small pages, docs/PERFORMANCE.md
+    "Tried and dropped"). Adjacent literal parts are joined here, so that a run of punctuation
+    and keys is one bind parameter."""
     items: list[ColumnElement[Any]] = []
     pending = ""
     for part in parts:

@@ -224,6 +224,12 @@ async def test_a_report_is_for_a_session_held_with_its_version(
 ) -> None:
     expert = dispatch.expert("生成AI専門家")
     future = (await plan(gql, dispatch.coordinator, assignment, "2027-01-11"))["session"]["id"]
+    # Next month's, whatever today is (the test must not depend on the day it runs).
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    await connection.execute(
+        text("UPDATE dispatch_visit SET starts_at = :s, ends_at = :e"),
+        {"s": ahead, "e": ahead + timedelta(hours=2)},
+    )
     early = data_of(await gql(REPORT, {"input": {"sessionId": future, "version": 1,
                                                   "report": "x"}}, token=expert))  # fmt: skip
     assert codes(early["recordSessionReport"]) == ["SESSION_NOT_HELD_YET"]
