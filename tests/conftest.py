@@ -20,11 +20,10 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
-from seeds.loader import load_seeds
-from service import migrate
 from service.app import create_app
+from service.cli import prepare_database
 from service.compiled_view import EXPECTED_DECLINES
-from service.database import Database, RuntimeLogin, create_engine
+from service.database import Database, create_engine
 from service.settings import Settings
 from tests.database import scratch_database, server_url, stop_embedded
 
@@ -70,13 +69,10 @@ async def database_url(pg_server: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    # As `dxlink serve` prepares a database (migrated, the runtime login, seeded): an app
+    # built on this URL logs in as the runtime login, whichever test happens to run first.
+    await prepare_database(database_url, settings, migrate_=True, seed=True)
     engine = create_engine(database_url, settings)
-    await migrate.upgrade(engine)
-    # As `dxlink serve` prepares a database: an app built on this URL logs in as the runtime
-    # login, whichever test happens to run first.
-    await migrate.provision_runtime_login(engine, RuntimeLogin.from_settings(settings))
-    async with engine.begin() as connection:
-        await load_seeds(connection)
     yield engine
     await engine.dispose()
 

@@ -26,15 +26,13 @@ from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
 from bench.shapes import CALENDAR, CALENDAR_MONTH
-from seeds.loader import load_seeds
-from service import migrate
 from service.app import create_app
+from service.cli import prepare_database
 from service.compiler import compile_plan
 from service.database import (
     API_ROLE,
     SESSION_PRINCIPAL,
     Database,
-    RuntimeLogin,
     create_engine,
     principal_values,
 )
@@ -46,14 +44,7 @@ from tests.database import scratch_database
 @pytest.fixture(scope="module")
 async def national_url(pg_server: str, settings: Settings) -> AsyncIterator[str]:
     async with scratch_database(pg_server, "national") as url:
-        engine = create_engine(url, settings)
-        try:
-            await migrate.upgrade(engine)
-            await migrate.provision_runtime_login(engine, RuntimeLogin.from_settings(settings))
-            async with engine.begin() as connection:
-                await load_seeds(connection)
-        finally:
-            await engine.dispose()
+        await prepare_database(url, settings, migrate_=True, seed=True)
         await generate(url.replace("+asyncpg", ""), datasets=20_000, seed=1)
         yield url
 

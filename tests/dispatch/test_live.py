@@ -40,9 +40,8 @@ from websockets.typing import Origin, Subprotocol
 from auth.principal import Role
 from auth.tokens import mint_token
 from schema.node import decode_global_id, encode_global_id
-from seeds.loader import load_seeds
-from service import migrate
 from service.app import create_app
+from service.cli import prepare_database
 from service.database import Database, RuntimeLogin, create_engine
 from service.live import APPLICATION_NAME, QUEUE_SIZE, ChangeHub, SubscriberTooSlow
 from service.settings import Settings
@@ -176,10 +175,8 @@ async def world(pg_server: str, settings: Settings) -> AsyncIterator[World]:
         owner = create_engine(url, settings)
         server: Server | None = None
         try:
-            await migrate.upgrade(owner)
-            await migrate.provision_runtime_login(owner, RuntimeLogin.from_settings(settings))
+            await prepare_database(url, settings, migrate_=True, seed=True)
             async with owner.begin() as connection:
-                await load_seeds(connection)
                 programme = await f.create_programme(connection)
             server = await asyncio.to_thread(_serve, url, settings, folder)
             database = Database.from_settings(url, settings)

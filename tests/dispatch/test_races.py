@@ -20,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from auth.principal import Role
 from auth.tokens import mint_token
 from schema.node import encode_global_id
-from seeds.loader import load_seeds
-from service import migrate
 from service.app import create_app
-from service.database import Database, RuntimeLogin, create_engine
+from service.cli import prepare_database
+from service.database import Database, create_engine
 from service.settings import Settings
 from tests import factories as f
 from tests.database import scratch_database
@@ -68,10 +67,8 @@ async def live(pg_server: str, settings: Settings) -> AsyncIterator[Live]:
     async with scratch_database(pg_server, "races") as url:
         owner = create_engine(url, settings)
         try:
-            await migrate.upgrade(owner)
-            await migrate.provision_runtime_login(owner, RuntimeLogin.from_settings(settings))
+            await prepare_database(url, settings, migrate_=True, seed=True)
             async with owner.begin() as connection:
-                await load_seeds(connection)
                 programme = await f.create_programme(connection)
             database = Database.from_settings(url, settings)
             app = create_app(settings, database=database)

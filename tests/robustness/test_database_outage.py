@@ -18,10 +18,9 @@ import pytest
 
 from auth.principal import Role
 from auth.tokens import mint_token
-from seeds.loader import load_seeds
-from service import migrate
 from service.app import create_app
-from service.database import Database, RuntimeLogin, create_engine
+from service.cli import prepare_database
+from service.database import Database
 from service.settings import Settings
 
 with warnings.catch_warnings():
@@ -63,12 +62,7 @@ def outage_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def api(server: Any, outage_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     url = server.get_uri("outage")
-    owner = create_engine(url, outage_settings, statement_timeout_ms=0)
-    await migrate.upgrade(owner)
-    await migrate.provision_runtime_login(owner, RuntimeLogin.from_settings(outage_settings))
-    async with owner.begin() as connection:
-        await load_seeds(connection)
-    await owner.dispose()
+    await prepare_database(url, outage_settings, migrate_=True, seed=True)
     database = Database.from_settings(url, outage_settings)
     app = create_app(outage_settings, database=database)
     transport = httpx.ASGITransport(app=app)
