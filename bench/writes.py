@@ -609,9 +609,9 @@ def run(args: argparse.Namespace) -> int:
                         if args.profile and who == "dxlink" and round_ == 1:
                             # py-spy samples dxlink's process (its threads too) during the run.
                             profiler = subprocess.Popen(
-                                [PY_SPY, "record", "--pid", str(dxlink.pid), "--rate", "500", "--duration",
-                                 str(int(args.seconds)), "--format", "raw", "--threads",
-                                 "--output", f"{args.profile}-{mutation}-{n}.txt"],
+                                [PY_SPY, "record", "--pid", str(dxlink.pid), "--rate", "500",
+                                 "--duration", str(int(args.seconds)), "--format", "raw",
+                                 "--threads", "--output", f"{args.profile}-{mutation}-{n}.txt"],
                                 stdout=subprocess.DEVNULL,
                             )  # fmt: skip
                         pid = dxlink.pid if who == "dxlink" else floor.pid
