@@ -70,7 +70,8 @@ class DispatchQuery:
         return await _service(info).programmes(sql_type_of(DispatchProgramme))
 
     @strawberry.field(
-        description="The programme of a fiscal year (default: the newest); null if none."
+        description="年度の事業 / The programme of a fiscal year (default: the newest); "
+        "null if none."
     )
     async def dispatch_programme(
         self, info: Info, fiscal_year: int | None = None
@@ -139,7 +140,7 @@ class DispatchQuery:
         return Connection.from_page(page, count)
 
     @strawberry.field(
-        description="Expert assignments the viewer may see, optionally of one municipality.",
+        description="派遣 / Expert assignments the viewer may see, optionally of one municipality.",
         deprecation_reason="Use `assignments`, a connection with filters.",
     )
     async def dispatch_assignments(

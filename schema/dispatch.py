@@ -92,14 +92,15 @@ RequestStatus = strawberry.enum(
 )
 class ProgrammeProgress:
     sql_row: strawberry.Private[Mapping[str, Any]]
-    requests: int = strawberry.field(description="Requests filed.")
-    matched: int = strawberry.field(description="Requests an assignment serves.")
-    open: int = strawberry.field(description="Requests waiting for an expert.")
+    requests: int = strawberry.field(description="派遣要望数 / Requests filed.")
+    matched: int = strawberry.field(description="割当済み / Requests an assignment serves.")
+    open: int = strawberry.field(description="割当待ち / Requests waiting for an expert.")
     sessions_planned: int
     sessions_held: int
     sessions_held_on_site: int
     on_site_share: float | None = strawberry.field(
-        description="Share of held sessions that were on site (0 to 1); null before any."
+        description="訪問の割合 / Share of held sessions that were on site (0 to 1); "
+        "null before any."
     )
 
 
@@ -127,23 +128,33 @@ class ProgrammeProgress:
     "theme menu and rules."
 )
 class DispatchProgramme(Node):
-    fiscal_year: int = strawberry.field(description="Japanese fiscal year (April-March).")
+    fiscal_year: int = strawberry.field(description="年度 / Japanese fiscal year (April-March).")
     name: str
     starts_on: date
     ends_on: date
-    themes: list[str] = strawberry.field(description="The theme menu municipalities choose from.")
-    sessions_per_month_target: int = strawberry.field(description="Sessions a month aimed at.")
-    sessions_per_month_max: int = strawberry.field(description="At most this many a month.")
+    themes: list[str] = strawberry.field(
+        description="テーマ一覧 / The theme menu municipalities choose from."
+    )
+    sessions_per_month_target: int = strawberry.field(
+        description="月の面談目標 / Sessions a month aimed at."
+    )
+    sessions_per_month_max: int = strawberry.field(
+        description="月の面談上限 / At most this many a month."
+    )
     first_session_on_site: bool = strawberry.field(
-        description="Whether an assignment's first session must be on site."
+        description="初回面談は訪問 / Whether an assignment's first session must be on site."
     )
     confirmation_required: bool = strawberry.field(
-        description="Whether the municipality confirms each report."
+        description="報告確認の要否 / Whether the municipality confirms each report."
     )
-    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
-    synthetic: bool = strawberry.field(description="True for demo data (dxlink seed --demo).")
+    version: int = strawberry.field(
+        description="バージョン / Increases with every change (optimistic lock)."
+    )
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo)."
+    )
 
-    @strawberry.field(description="Requests, matches and sessions, as far as visible.")
+    @strawberry.field(description="進捗 / Requests, matches and sessions, as far as visible.")
     async def progress(self, info: Info) -> ProgrammeProgress | None:
         return await info.context.loaders.load_related(self, "progress")
 
@@ -173,12 +184,12 @@ def _months_type(table: Table) -> Callable[[T], T]:
 )
 class ExpertMonth:
     sql_row: strawberry.Private[Mapping[str, Any]]
-    month: date = strawberry.field(description="The first day of the month.")
+    month: date = strawberry.field(description="月 / The first day of the month.")
     planned: int
     held: int
-    on_site: int = strawberry.field(description="Sessions on site (planned or held).")
-    target: int = strawberry.field(description="Sessions aimed at: the programmes' targets.")
-    assignments: int = strawberry.field(description="Assignments running that month.")
+    on_site: int = strawberry.field(description="訪問 / Sessions on site (planned or held).")
+    target: int = strawberry.field(description="目標 / Sessions aimed at: the programmes' targets.")
+    assignments: int = strawberry.field(description="派遣数 / Assignments running that month.")
 
 
 @_months_type(municipality_month)
@@ -188,12 +199,12 @@ class ExpertMonth:
 )
 class MunicipalityMonth:
     sql_row: strawberry.Private[Mapping[str, Any]]
-    month: date = strawberry.field(description="The first day of the month.")
+    month: date = strawberry.field(description="月 / The first day of the month.")
     planned: int
     held: int
-    on_site: int = strawberry.field(description="Sessions on site (planned or held).")
-    target: int = strawberry.field(description="Sessions aimed at: the programmes' targets.")
-    assignments: int = strawberry.field(description="Assignments running that month.")
+    on_site: int = strawberry.field(description="訪問 / Sessions on site (planned or held).")
+    target: int = strawberry.field(description="目標 / Sessions aimed at: the programmes' targets.")
+    assignments: int = strawberry.field(description="派遣数 / Assignments running that month.")
 
 
 @sql_type(
@@ -213,7 +224,7 @@ class MunicipalityMonth:
 @strawberry.type(description="月別の面談数 / an assignment's sessions in one month.")
 class AssignmentMonth:
     sql_row: strawberry.Private[Mapping[str, Any]]
-    month: date = strawberry.field(description="The first day of the month.")
+    month: date = strawberry.field(description="月 / The first day of the month.")
     planned: int
     held: int
     on_site: int
@@ -277,7 +288,7 @@ class Expert(Node):
     name: str
     affiliation: str | None = strawberry.field(description="所属 / the contractor or company.")
     main_job: str | None = strawberry.field(description="本業 / the expert's main job.")
-    themes: list[str] = strawberry.field(description="Themes the expert can support.")
+    themes: list[str] = strawberry.field(description="対応テーマ / Themes the expert can support.")
     skills: list[str]
     adviser_registrations: list[str] = strawberry.field(
         description="National adviser registrations, e.g. 地域情報化アドバイザー."
@@ -286,20 +297,27 @@ class Expert(Node):
         description="連絡先; null where the viewer may not see it (docs/ACCESS.md)."
     )
     monthly_capacity: int | None = strawberry.field(
-        description="Sessions a month the expert can give; null where the viewer may not see it."
+        description="月の対応可能面談数 / Sessions a month the expert can give; null where "
+        "the viewer may not see it."
     )
-    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
-    synthetic: bool = strawberry.field(description="True for demo data (dxlink seed --demo).")
+    version: int = strawberry.field(
+        description="バージョン / Increases with every change (optimistic lock)."
+    )
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo)."
+    )
 
-    @strawberry.field(description="Periods in which the expert can take sessions.")
+    @strawberry.field(description="対応可能期間 / Periods in which the expert can take sessions.")
     async def availability(self, info: Info) -> list[ExpertAvailability]:
         return await info.context.loaders.load_related(self, "availability")
 
-    @strawberry.field(description="The expert's assignments the viewer may see.")
+    @strawberry.field(description="担当する派遣 / The expert's assignments the viewer may see.")
     async def assignments(self, info: Info) -> list[DispatchAssignment]:
         return await info.context.loaders.load_related(self, "assignments")
 
-    @strawberry.field(description="Sessions by month against the target, as far as visible.")
+    @strawberry.field(
+        description="月別の面談数 / Sessions by month against the target, as far as visible."
+    )
     async def sessions_by_month(self, info: Info) -> list[ExpertMonth]:
         return await info.context.loaders.load_related(self, "sessions_by_month")
 
@@ -328,13 +346,17 @@ class Expert(Node):
 )
 @strawberry.type(description="派遣要望 / a municipality's request for an expert on one theme.")
 class DispatchRequest(Node):
-    theme: str = strawberry.field(description="A theme of the programme's menu.")
+    theme: str = strawberry.field(description="テーマ / A theme of the programme's menu.")
     goals: str | None = strawberry.field(description="目標 / what the municipality wants to reach.")
     required_profile: str | None = strawberry.field(description="求める人材像 / the profile asked.")
     status: RequestStatus  # type: ignore[valid-type]
     created_at: datetime
-    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
-    synthetic: bool = strawberry.field(description="True for demo data (dxlink seed --demo).")
+    version: int = strawberry.field(
+        description="バージョン / Increases with every change (optimistic lock)."
+    )
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo)."
+    )
 
     @strawberry.field
     async def programme(self, info: Info) -> DispatchProgramme:
@@ -346,7 +368,7 @@ class DispatchRequest(Node):
     ) -> Annotated[Municipality, strawberry.lazy("schema.geography")]:
         return await info.context.loaders.load_related(self, "municipality")
 
-    @strawberry.field(description="Assignments that served the request, oldest first.")
+    @strawberry.field(description="派遣 / Assignments that served the request, oldest first.")
     async def assignments(self, info: Info) -> list[DispatchAssignment]:
         return await info.context.loaders.load_related(self, "assignments")
 
@@ -393,10 +415,16 @@ class DispatchAssignment(Node):
     ends_on: date
     status: AssignmentStatus  # type: ignore[valid-type]
     ended_reason: str | None
-    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
-    synthetic: bool = strawberry.field(description="True for demo data (dxlink seed --demo).")
+    version: int = strawberry.field(
+        description="バージョン / Increases with every change (optimistic lock)."
+    )
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo)."
+    )
 
-    @strawberry.field(description="The expert; null where the viewer may not see the profile.")
+    @strawberry.field(
+        description="専門人材 / The expert; null where the viewer may not see the profile."
+    )
     async def expert(self, info: Info) -> Expert | None:
         return await info.context.loaders.load_related(self, "expert")
 
@@ -406,11 +434,13 @@ class DispatchAssignment(Node):
     ) -> Annotated[Municipality, strawberry.lazy("schema.geography")]:
         return await info.context.loaders.load_related(self, "municipality")
 
-    @strawberry.field(description="The request it serves; null where the viewer may not see it.")
+    @strawberry.field(
+        description="派遣要望 / The request it serves; null where the viewer may not see it."
+    )
     async def request(self, info: Info) -> DispatchRequest | None:
         return await info.context.loaders.load_related(self, "request")
 
-    @strawberry.field(description="The programme whose rules it follows.")
+    @strawberry.field(description="事業 / The programme whose rules it follows.")
     async def programme(self, info: Info) -> DispatchProgramme | None:
         return await info.context.loaders.load_related(self, "programme")
 
@@ -419,13 +449,15 @@ class DispatchAssignment(Node):
         return await info.context.loaders.load_related(self, "sessions")
 
     @strawberry.field(
-        description="Sessions of the assignment in time order.",
+        description="面談 / Sessions of the assignment in time order.",
         deprecation_reason="Use `sessions`, the name the mutations use.",
     )
     async def visits(self, info: Info) -> list[DispatchVisit]:
         return await info.context.loaders.load_related(self, "visits")
 
-    @strawberry.field(description="Sessions by month against the programme's target and maximum.")
+    @strawberry.field(
+        description="月別の面談数 / Sessions by month against the programme's target and maximum."
+    )
     async def sessions_by_month(self, info: Info) -> list[AssignmentMonth]:
         return await info.context.loaders.load_related(self, "sessions_by_month")
 
@@ -462,18 +494,23 @@ class DispatchVisit(Node):
     place: str | None
     theme: str | None
     report: str | None = strawberry.field(
-        description="The expert's report; null until written or where the viewer may not see it."
+        description="面談報告 / The expert's report; null until written or where the viewer "
+        "may not see it."
     )
     next_steps: str | None = strawberry.field(description="次回までの取組 / next steps.")
-    hours: float | None = strawberry.field(description="Hours the expert spent.")
+    hours: float | None = strawberry.field(description="従事時間 / Hours the expert spent.")
     reported_at: datetime | None
     confirmed_at: datetime | None = strawberry.field(
-        description="When the municipality confirmed the report."
+        description="確認日時 / When the municipality confirmed the report."
     )
     confirmed_by: str | None
     cancelled_reason: str | None
-    version: int = strawberry.field(description="Increases with every change (optimistic lock).")
-    synthetic: bool = strawberry.field(description="True for demo data (dxlink seed --demo).")
+    version: int = strawberry.field(
+        description="バージョン / Increases with every change (optimistic lock)."
+    )
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo)."
+    )
 
     @strawberry.field
     async def assignment(self, info: Info) -> DispatchAssignment | None:

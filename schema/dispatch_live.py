@@ -22,7 +22,7 @@ class ChangeOp(Enum):
 class AssignmentChange:
     op: ChangeOp
     assignment: DispatchAssignment = strawberry.field(
-        description="The assignment as committed, read as the subscriber."
+        description="派遣 / The assignment as committed, read as the subscriber."
     )
 
 
@@ -33,5 +33,5 @@ class AssignmentChange:
 class SessionChange:
     op: ChangeOp
     session: DispatchVisit = strawberry.field(
-        description="The session as committed, read as the subscriber."
+        description="面談 / The session as committed, read as the subscriber."
     )

@@ -34,7 +34,7 @@ class CreateExpertInput:
     adviser_registrations: list[str] = strawberry.field(default_factory=list)
     contact: str | None = None
     monthly_capacity: int = strawberry.field(
-        default=4, description="Sessions a month the expert can give."
+        default=4, description="月の対応可能面談数 / Sessions a month the expert can give."
     )
     availability: list[AvailabilityInput] = strawberry.field(default_factory=list)
 
@@ -45,7 +45,9 @@ class CreateExpertInput:
 )
 class UpdateExpertInput:
     id: strawberry.ID
-    version: int = strawberry.field(description="The version read: a stale one is refused.")
+    version: int = strawberry.field(
+        description="読み取ったバージョン / The version read: a stale one is refused."
+    )
     name: str | None = strawberry.UNSET
     affiliation: str | None = strawberry.UNSET
     main_job: str | None = strawberry.UNSET
@@ -57,7 +59,9 @@ class UpdateExpertInput:
     availability: list[AvailabilityInput] | None = strawberry.UNSET
 
 
-@strawberry.type(description="The expert after the change, or why nothing changed.")
+@strawberry.type(
+    description="専門人材の変更結果 / The expert after the change, or why nothing changed."
+)
 class ExpertPayload:
     expert: Expert | None
     user_errors: list[UserError]
@@ -79,10 +83,14 @@ class CreateDispatchProgrammeInput:
     confirmation_required: bool | None = None
 
 
-@strawberry.input(description="Changes to a programme; fields left out stay as they are.")
+@strawberry.input(
+    description="事業の変更 / Changes to a programme; fields left out stay as they are."
+)
 class UpdateDispatchProgrammeInput:
     fiscal_year: int
-    version: int = strawberry.field(description="The version read: a stale one is refused.")
+    version: int = strawberry.field(
+        description="読み取ったバージョン / The version read: a stale one is refused."
+    )
     name: str | None = strawberry.UNSET
     starts_on: date | None = strawberry.UNSET
     ends_on: date | None = strawberry.UNSET
@@ -93,7 +101,9 @@ class UpdateDispatchProgrammeInput:
     confirmation_required: bool | None = strawberry.UNSET
 
 
-@strawberry.type(description="The programme after the change, or why nothing changed.")
+@strawberry.type(
+    description="事業の変更結果 / The programme after the change, or why nothing changed."
+)
 class DispatchProgrammePayload:
     programme: DispatchProgramme | None
     user_errors: list[UserError]
@@ -106,19 +116,23 @@ class FileDispatchRequestInput:
     fiscal_year: int
     theme: str
     municipality_code: str | None = strawberry.field(
-        default=None, description="Default: the caller's own municipality."
+        default=None, description="市町村コード / Default: the caller's own municipality."
     )
     goals: str | None = None
     required_profile: str | None = None
 
 
-@strawberry.input(description="A municipality withdraws a request no expert serves.")
+@strawberry.input(
+    description="派遣要望の取下げ / A municipality withdraws a request no expert serves."
+)
 class WithdrawDispatchRequestInput:
     id: strawberry.ID
     version: int
 
 
-@strawberry.type(description="The request after the change, or why nothing changed.")
+@strawberry.type(
+    description="派遣要望の変更結果 / The request after the change, or why nothing changed."
+)
 class DispatchRequestPayload:
     request: DispatchRequest | None
     user_errors: list[UserError]
@@ -155,13 +169,15 @@ class EndAssignmentInput:
     ends_on: date | None = None
 
 
-@strawberry.type(description="The assignment after the change, or why nothing changed.")
+@strawberry.type(
+    description="派遣の変更結果 / The assignment after the change, or why nothing changed."
+)
 class AssignmentPayload:
     assignment: DispatchAssignment | None
     user_errors: list[UserError]
 
 
-@strawberry.type(description="The new assignment and the one it replaces.")
+@strawberry.type(description="担当変更の結果 / The new assignment and the one it replaces.")
 class ReassignExpertPayload:
     assignment: DispatchAssignment | None
     previous: DispatchAssignment | None
@@ -171,10 +187,10 @@ class ReassignExpertPayload:
 @strawberry.input(description="面談の予定 / plan a session of an assignment.")
 class PlanSessionInput:
     assignment_id: strawberry.ID
-    starts_at: datetime = strawberry.field(description="ISO 8601 with a time zone.")
+    starts_at: datetime = strawberry.field(description="開始日時 / ISO 8601 with a time zone.")
     ends_at: datetime
     mode: VisitMode  # type: ignore[valid-type]
-    place: str | None = strawberry.field(default=None, description="Needed on site.")
+    place: str | None = strawberry.field(default=None, description="場所 / Needed on site.")
     theme: str | None = None
 
 
@@ -200,7 +216,9 @@ class CancelSessionInput:
     reason: str
 
 
-@strawberry.type(description="The session after the change, or why nothing changed.")
+@strawberry.type(
+    description="面談の変更結果 / The session after the change, or why nothing changed."
+)
 class SessionPayload:
     session: DispatchVisit | None
     user_errors: list[UserError]
