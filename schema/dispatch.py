@@ -17,6 +17,7 @@ from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
 from schema.scalars import float_column
+from service.dispatch.service import month_bounds, starts_in_month
 from service.models import DispatchAssignment as AssignmentModel
 from service.models import DispatchProgramme as ProgrammeModel
 from service.models import DispatchRequest as RequestModel
@@ -444,9 +445,16 @@ class DispatchAssignment(Node):
     async def programme(self, info: Info) -> DispatchProgramme | None:
         return await info.context.loaders.load_related(self, "programme")
 
-    @strawberry.field(description="面談 / the assignment's sessions in time order.")
-    async def sessions(self, info: Info) -> list[DispatchVisit]:
-        return await info.context.loaders.load_related(self, "sessions")
+    @strawberry.field(
+        description="面談 / the assignment's sessions in time order; `month` (`2026-07`, "
+        "Japan's calendar) keeps those starting in that month."
+    )
+    async def sessions(self, info: Info, month: str | None = None) -> list[DispatchVisit]:
+        sessions: list[DispatchVisit] = await info.context.loaders.load_related(self, "sessions")
+        if month is None:
+            return sessions
+        first, following = month_bounds(month)
+        return [s for s in sessions if starts_in_month(s.starts_at, first, following)]
 
     @strawberry.field(
         description="面談 / Sessions of the assignment in time order.",

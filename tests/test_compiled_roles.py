@@ -3,6 +3,8 @@ with row-level security alone: compiled (never declined) and byte for byte the r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -10,6 +12,7 @@ from auth import policy
 from auth.tokens import mint_token
 from service.settings import Settings
 from tests import conftest
+from tests import factories as f
 from tests.auth.world import PRINCIPAL_NAMES, World, build_world, token_claims
 from tests.conftest import GraphQL, data_of
 
@@ -21,6 +24,9 @@ SCOPED_MUNICIPALITY = (
     "dispatchAssignments { theme status endedReason expert { name monthlyCapacity } "
     "visits { status place report } }"
 )
+
+# The month of the world's sessions (a week ago, in Japan's calendar).
+SESSIONS_MONTH = f"{f.jst_today() - timedelta(days=7):%Y-%m}"
 
 QUERIES = {
     "viewer": "{ viewer { role subject municipality { code name tier { tier { level } } } "
@@ -45,6 +51,9 @@ QUERIES = {
     "dispatch calendar": '{ assignments(month: "2026-11", first: 20) { totalCount nodes { '
     "theme status expert { name } municipality { code name } sessions { startsAt endsAt mode "
     "status place report } sessionsByMonth { month planned held } } } }",
+    "an assignment's sessions of a month": "{ assignments(first: 20) { nodes { theme "
+    f'this: sessions(month: "{SESSIONS_MONTH}") {{ startsAt status }} '
+    'before: sessions(month: "2000-01") { startsAt } all: sessions { startsAt } } } }',
     "assignments of one municipality": "query($c: String) { dispatchAssignments("
     "municipalityCode: $c) { theme municipality { code } } }",
     "audit log": "{ auditLog(first: 5) { totalCount edges { cursor node { id action entity "

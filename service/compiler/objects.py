@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -16,7 +16,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
 )
-from sqlalchemy import ColumnElement, Integer, Text, cast, func, select
+from sqlalchemy import ColumnElement, Date, Integer, Text, cast, func, select
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.utils.str_converters import to_camel_case
 
@@ -33,6 +33,7 @@ from service.compiler.text import (
     scalar,
     text,
 )
+from service.dispatch.service import month_bounds, session_in_month
 from service.pagination import Ordering, check_page_size
 
 
@@ -161,15 +162,36 @@ def object_(
                 raise NotCompilable(f"{spec.name}.{name} arguments")
             parts.append(to_one(mapped, row, node.selection_set, context))
         else:
-            if given(args) - {"first"}:
+            filters = _LIST_FILTERS.get((spec.name, name), {})
+            if given(args) - {"first"} - filters.keys():
                 raise NotCompilable(f"{spec.name}.{name} arguments")
             limit = page_size(context, args["first"], 10) if "first" in args else None
+            where = [
+                build(context, args[arg])
+                for arg, build in filters.items()
+                if arg in args and context.decide(args[arg], lambda v: v is not None)
+            ]
             assert node.selection_set is not None
-            parts.append(to_many(mapped, row, node.selection_set, context, limit))
+            parts.append(to_many(mapped, row, node.selection_set, context, limit, where))
     if not parts:
         raise NotCompilable("empty selection")
     parts.append("}")
     return concat(*parts)
+
+
+def _session_month(context: Context, arg: Arg) -> ColumnElement[bool]:
+    """`DispatchAssignment.sessions(month:)`: the resolver's filter (`starts_in_month`) in SQL."""
+    return session_in_month(
+        context.argument(arg, Date, lambda v: month_bounds(v)[0]),
+        context.argument(arg, Date, lambda v: month_bounds(v)[1]),
+    )
+
+
+# The arguments that filter a list field, beyond `first`: each builds its condition on the
+# target's table (the field's resolver applies the same test).
+_LIST_FILTERS: dict[tuple[str, str], dict[str, Callable[[Context, Arg], ColumnElement[bool]]]] = {
+    ("DispatchAssignment", "sessions"): {"month": _session_month},
+}
 
 
 @cache
@@ -214,6 +236,7 @@ def to_many(
     selection_set: SelectionSetNode,
     context: Context,
     limit: Any | None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> ColumnElement[str]:
     target = REGISTRY[relation.target]
     alias, conditions = scoped(target, context)
@@ -229,7 +252,7 @@ def to_many(
     rows = (
         select(object_(target, alias, selection_set, context).label("item"))
         .select_from(from_)
-        .where(remote == on(row, relation.local), *conditions)
+        .where(remote == on(row, relation.local), *conditions, *[on(alias, w) for w in where])
         .order_by(*order)
         # A derived table referring to the enclosing query's row: PostgreSQL allows outer
         # references from a sub-SELECT in FROM; SQLAlchemy needs to be told.

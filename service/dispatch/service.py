@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, any_, select
+from sqlalchemy import Date, and_, any_, cast, func, select
+from sqlalchemy.sql.expression import ColumnElement
 
 from schema.mapping import SqlType
 from service import reads
@@ -43,6 +45,7 @@ ASSIGNMENTS_BY_START = Ordering(
     "assignment:startsOn:asc", (SortKey(assignment_t.c.starts_on), SortKey(assignment_t.c.id))
 )
 
+_JST = ZoneInfo("Asia/Tokyo")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -53,6 +56,17 @@ def month_bounds(month: str, argument: str = "month") -> tuple[date, date]:
         raise InvalidArgument(argument, "must be a month such as 2026-07")
     first = date(int(match[1]), int(match[2]), 1)
     return first, next_month(first)
+
+
+def session_in_month(first: Any, following: Any) -> ColumnElement[bool]:
+    """A session starting in the month from ``first`` to ``following`` (Japan's calendar):
+    the compiled path's filter; `starts_in_month` is the same test in Python."""
+    day = cast(func.timezone("Asia/Tokyo", visit_t.c.starts_at), Date)
+    return and_(day >= first, day < following)
+
+
+def starts_in_month(starts_at: datetime, first: date, following: date) -> bool:
+    return first <= starts_at.astimezone(_JST).date() < following
 
 
 def municipality_is(code: Any) -> ColumnElement[bool]:

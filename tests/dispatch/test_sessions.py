@@ -329,3 +329,34 @@ async def test_ending_an_assignment_cancels_the_sessions_planned_after_it(
             "cancelledReason": "派遣終了 / assignment ended: 庁内体制の変更",
         },
     ]
+
+
+CALENDAR = """
+query($m: String) {
+  assignments(first: 5) { nodes { sessions(month: $m) { startsAt } } }
+}
+"""
+
+
+async def test_an_assignments_sessions_of_one_month_in_japans_calendar(
+    gql: GraphQL, dispatch: Dispatch, assignment: str
+) -> None:
+    # 1 January 08:00 in Japan is still 31 December in UTC: a January session.
+    for day, hour in (("2026-12-07", 10), ("2027-01-01", 8), ("2027-01-12", 10)):
+        assert (await plan(gql, dispatch.coordinator, assignment, day, hour))["userErrors"] == []
+
+    async def starts(month: str | None) -> list[str]:
+        body = data_of(await gql(CALENDAR, {"m": month}, token=dispatch.coordinator))
+        (node,) = body["assignments"]["nodes"]
+        return [s["startsAt"] for s in node["sessions"]]
+
+    assert await starts("2026-12") == ["2026-12-07T01:00:00+00:00"]
+    assert await starts(" 2027-01 ") == ["2026-12-31T23:00:00+00:00", "2027-01-12T01:00:00+00:00"]
+    assert await starts("2027-02") == []
+    assert len(await starts(None)) == 3
+    refused = await gql(CALENDAR, {"m": "2026-13"}, token=dispatch.coordinator)
+    assert refused["data"] is None
+    (error,) = refused["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["argument"] == "month"
+    assert "2026-07" in error["message"]
