@@ -178,12 +178,10 @@ def _months_type(table: Table) -> Callable[[T], T]:
     )
 
 
-@_months_type(expert_month)
-@strawberry.type(
-    description="月別の面談数 / an expert's sessions in one month (Japan's calendar) against "
-    "the target, over the assignments the viewer may read."
-)
-class ExpertMonth:
+@strawberry.type
+class _MonthCounts:
+    """The counts of an expert's or a municipality's month (`_months_type` reads them)."""
+
     sql_row: strawberry.Private[Mapping[str, Any]]
     month: date = strawberry.field(description="月 / The first day of the month.")
     planned: int
@@ -191,6 +189,15 @@ class ExpertMonth:
     on_site: int = strawberry.field(description="訪問 / Sessions on site (planned or held).")
     target: int = strawberry.field(description="目標 / Sessions aimed at: the programmes' targets.")
     assignments: int = strawberry.field(description="派遣数 / Assignments running that month.")
+
+
+@_months_type(expert_month)
+@strawberry.type(
+    description="月別の面談数 / an expert's sessions in one month (Japan's calendar) against "
+    "the target, over the assignments the viewer may read."
+)
+class ExpertMonth(_MonthCounts):
+    pass
 
 
 @_months_type(municipality_month)
@@ -198,14 +205,8 @@ class ExpertMonth:
     description="月別の面談数 / a municipality's sessions in one month (Japan's calendar) "
     "against the target, over the assignments the viewer may read."
 )
-class MunicipalityMonth:
-    sql_row: strawberry.Private[Mapping[str, Any]]
-    month: date = strawberry.field(description="月 / The first day of the month.")
-    planned: int
-    held: int
-    on_site: int = strawberry.field(description="訪問 / Sessions on site (planned or held).")
-    target: int = strawberry.field(description="目標 / Sessions aimed at: the programmes' targets.")
-    assignments: int = strawberry.field(description="派遣数 / Assignments running that month.")
+class MunicipalityMonth(_MonthCounts):
+    pass
 
 
 @sql_type(

@@ -42,6 +42,11 @@ class Window:
     note: str | None = None
 
 
+def _set(fields_of: Any) -> dict[str, Any]:
+    """A create's or an update's fields that are not UNSET."""
+    return {k: v for k, v in vars(fields_of).items() if v is not UNSET}
+
+
 @dataclass
 class ExpertProfile:
     """The fields of an expert a create sets, or an update changes (UNSET: unchanged)."""
@@ -57,7 +62,8 @@ class ExpertProfile:
     availability: Any = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not UNSET and k != "availability"}
+        """The profile's columns that are set (the windows are rows of their own)."""
+        return {k: v for k, v in _set(self).items() if k != "availability"}
 
 
 @dataclass
@@ -72,7 +78,7 @@ class ProgrammeRules:
     confirmation_required: Any = UNSET
 
     def given(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not UNSET}
+        return _set(self)
 
 
 refusals(
