@@ -462,6 +462,8 @@ ROOTS: dict[str, RootBuilder] = {
     "prefectures": _all("Prefecture"),
     "tiers": _all("Tier"),
     "standardDatasets": _all("StandardDataset"),
+    "licenses": _all("License"),
+    "datasetThemes": _all("DatasetTheme"),
     "assessmentFrameworks": _all("AssessmentFramework"),
     "assessmentFramework": _framework,
     "publishedStatistics": _statistics,
