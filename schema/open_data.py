@@ -3,14 +3,17 @@ licenses, data themes, datasets, their publishers and approvals, and distributio
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from resolvers.context import Info
 from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
+from schema.pagination import Connection, OrderDirection
 from schema.scalars import BigInt
 from service.models import Dataset as DatasetModel
 from service.models import DatasetPublisher as PublisherModel
@@ -265,7 +268,9 @@ class Dataset(Node):
     version: int = strawberry.field(
         description="版 / The version: an update names the version it read; each edit advances it."
     )
-    published_at: datetime | None = strawberry.field(description="公開日時 / When it was published.")
+    published_at: datetime | None = strawberry.field(
+        description="公開日時 / When it was published."
+    )
     unpublished_reason: str | None = strawberry.field(
         description="非公開の理由 / The prefecture's reason for withdrawing it."
     )
@@ -327,7 +332,9 @@ class Dataset(Node):
 @strawberry.type(description="配布 / one distribution (a file or API) of a dataset.")
 class Distribution(Node):
     title: str | None = strawberry.field(description="タイトル / Title.")
-    access_url: str = strawberry.field(description="アクセスURL / Where to get it (dcat:accessURL).")
+    access_url: str = strawberry.field(
+        description="アクセスURL / Where to get it (dcat:accessURL)."
+    )
     media_type: str | None = strawberry.field(
         description="メディアタイプ / IANA media type, e.g. text/csv."
     )
@@ -346,3 +353,59 @@ class Distribution(Node):
         description="列 / Tabular data: the header's column names, in order."
     )
     synthetic: bool = strawberry.field(description="デモデータ / True for synthetic demo data.")
+
+
+@strawberry.enum(description="データセットの並び順 / What catalog searches can be ordered by.")
+class DatasetOrderField(Enum):
+    RELEVANCE = "relevance"
+    MODIFIED = "modified"
+    ISSUED = "issued"
+    TITLE = "title"
+
+
+@strawberry.input(
+    description="並び順 / Order of a catalog search: by default relevance (with `search`; "
+    "newest modified first without), ties broken by id."
+)
+class DatasetOrder:
+    field: DatasetOrderField = DatasetOrderField.RELEVANCE
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.type(description="件数 / one value of a facet and how many datasets have it.")
+class FacetCount:
+    value: str = strawberry.field(
+        description="値 / The filter value (a publisher's code, a theme code, a format, a "
+        "license key): pass it to the matching argument of `datasets`."
+    )
+    label: str | None = strawberry.field(description="表示名 / A name to show, where there is one.")
+    count: int = strawberry.field(description="件数 / Datasets of the current filter with it.")
+
+
+@strawberry.type(
+    description="絞り込み候補 / facet counts of the current filter (the 50 most frequent values)."
+)
+class DatasetFacets:
+    publishers: list[FacetCount] = strawberry.field(description="発行者 / By publisher.")
+    themes: list[FacetCount] = strawberry.field(description="分野 / By data theme.")
+    formats: list[FacetCount] = strawberry.field(description="形式 / By distribution format.")
+    licenses: list[FacetCount] = strawberry.field(description="利用規約 / By license.")
+
+
+@strawberry.type(
+    description="データセットの検索結果 / a page of catalog search results, with the total "
+    "and the facet counts of the whole result."
+)
+class DatasetSearchConnection(Connection[Dataset]):
+    facet_source: strawberry.Private[Callable[[], Awaitable[dict[str, list[Any]]]] | None] = None
+
+    @strawberry.field(description="絞り込み候補 / Facet counts over all pages of the result.")
+    async def facets(self) -> DatasetFacets:
+        assert self.facet_source is not None
+        found = await self.facet_source()
+        return DatasetFacets(
+            **{
+                name: [FacetCount(value=c.value, label=c.label, count=c.count) for c in counts]
+                for name, counts in found.items()
+            }
+        )

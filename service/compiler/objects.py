@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -314,8 +314,10 @@ def connection(
     ordering: Ordering,
     args: dict[str, Arg],
     default_page_size: int,
+    extra: Mapping[str, Callable[[FieldNode], ColumnElement[str]]] | None = None,
 ) -> ColumnElement[str]:
-    """A cursor connection over ``spec``'s rows in ``ordering`` (arguments `first`, `after`)."""
+    """A cursor connection over ``spec``'s rows in ``ordering`` (arguments `first`, `after`);
+    ``extra`` builds the connection type's own fields (a search's facets)."""
     alias, conditions = scoped(spec, context)
     filtered = [*conditions, *[on(alias, w) for w in where]]
     page_filters = list(filtered)
@@ -364,6 +366,8 @@ def connection(
         elif name in ("edges", "nodes", "pageInfo"):
             assert page is not None
             parts.append(page(field, name))
+        elif extra is not None and name in extra:
+            parts.append(extra[name](field))
         else:
             raise NotCompilable(f"connection field {name}")
     parts.append("}")

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
+from service.compiler import catalog
 from service.compiler.binding import Arg, Context, NotCompilable
 from service.compiler.objects import (
     connection,
@@ -464,6 +465,8 @@ ROOTS: dict[str, RootBuilder] = {
     "standardDatasets": _all("StandardDataset"),
     "licenses": _all("License"),
     "datasetThemes": _all("DatasetTheme"),
+    "datasets": catalog.datasets,
+    "dataset": catalog.dataset,
     "assessmentFrameworks": _all("AssessmentFramework"),
     "assessmentFramework": _framework,
     "publishedStatistics": _statistics,

@@ -1,0 +1,105 @@
+"""The catalog's root fields as SQL: the search connection with its facets, one dataset.
+
+Arguments go through the checks of the resolver path (`service.open_data.catalog`), and the
+conditions, orderings and facets are the same functions (`service.open_data.search`), so the
+two executors answer byte for byte alike (tests/open_data/test_search.py runs both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import FieldNode
+from sqlalchemy import ARRAY, ColumnElement, Date, String, Text, exists
+
+from schema.mapping import REGISTRY
+from schema.node import decode_global_id
+from service.compiler.binding import Arg, Context, NotCompilable
+from service.compiler.objects import connection, fields, on, one, scoped
+from service.compiler.text import concat, json, json_array, key, text
+from service.open_data import search
+from service.open_data.catalog import checked_publisher, checked_text
+
+
+def _given(context: Context, arg: Arg, transform: Any, type_: Any = String) -> Any:
+    """A bind parameter of an optional filter's value; None when not given (a variant)."""
+    if not context.decide(arg, lambda v: v is not None):
+        return None
+    return context.argument(arg, type_, transform)
+
+
+def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    has_query = context.decide(args["search"], lambda v: v is not None and search.parse(v))
+    terms = chars = whole = None
+    if has_query:
+        terms = context.argument(args["search"], ARRAY(Text), lambda v: search.parse(v).terms)
+        chars = context.argument(args["search"], ARRAY(Text), lambda v: search.parse(v).chars)
+        whole = context.argument(args["search"], Text, lambda v: search.parse(v).whole)
+    region = _given(context, args["region"], checked_text("region"))
+    if region is not None:
+        # An unknown region is the resolvers' error to word (as for municipalities).
+        context.require(exists(search.region_named(region)))
+    where = search.dataset_conditions(
+        terms=terms,
+        chars=chars,
+        publisher=_given(context, args["publisher"], checked_publisher),
+        region=region,
+        theme=_given(context, args["theme"], checked_text("theme")),
+        standard_dataset=_given(context, args["standardDataset"], checked_text("standardDataset")),
+        format=_given(context, args["format"], checked_text("format")),
+        license=_given(context, args["license"], checked_text("license")),
+        modified_since=_given(context, args["modifiedSince"], lambda v: v, Date),
+    )
+    field = context.decide(args["orderBy"], lambda v: (v or {}).get("field"))
+    direction = context.decide(args["orderBy"], lambda v: (v or {}).get("direction"))
+    ordering = search.dataset_ordering(
+        field.value if field is not None else "relevance",
+        direction is None or direction.name == "DESC",
+        (terms, whole) if has_query else None,
+    )
+    spec = REGISTRY["Dataset"]
+
+    def facets(field_node: FieldNode) -> ColumnElement[str]:
+        table, conditions = scoped(spec, context)
+
+        filtered = [*conditions, *[on(table, w) for w in where]]
+        parts: list[ColumnElement[Any] | str] = []
+        assert field_node.selection_set is not None
+        for sub in fields(field_node.selection_set, "DatasetFacets", context):
+            parts.append(key((sub.alias or sub.name).value, not parts))
+            name = sub.name.value
+            if name == "__typename":
+                parts.append('"DatasetFacets"')
+                continue
+            if name not in search.FACETS:
+                raise NotCompilable(f"DatasetFacets.{name}")
+            rows = search.facet(name, table, filtered).subquery()
+            item: list[ColumnElement[Any] | str] = []
+            assert sub.selection_set is not None
+            for count_field in fields(sub.selection_set, "FacetCount", context):
+                item.append(key((count_field.alias or count_field.name).value, not item))
+                match count_field.name.value:
+                    case "__typename":
+                        item.append('"FacetCount"')
+                    case "value" | "label" | "count" as column:
+                        item.append(json(rows.c[column]))
+                    case other:
+                        raise NotCompilable(f"FacetCount.{other}")
+            item.append("}")
+            parts.append(json_array(concat(*item), None, rows))
+        parts.append("}")
+        return concat(*parts)
+
+    return connection(
+        spec, node, context, where, ordering, args, context.settings.default_page_size,
+        extra={"facets": facets},
+    )  # fmt: skip
+
+
+def dataset(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    if context.decide(args["id"], lambda v: decode_global_id(v, "id")[0].name) != "Dataset":
+        return text("null")
+    spec = REGISTRY["Dataset"]
+    value = context.argument(args["id"], spec.key.type, lambda v: decode_global_id(v, "id")[1])
+    assert node.selection_set is not None
+    return one(spec, node.selection_set, context, [spec.key == value])

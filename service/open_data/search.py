@@ -1,0 +1,339 @@
+"""Catalog search: Japanese-aware matching, filters, orderings and facet counts as SQL.
+
+Japanese has no spaces between words, so the index holds characters and character pairs rather
+than words (migration b9c0d1e2f3a4: ``search_grams``, a GIN-indexed array, and
+``search_text``, the text normalised by ``dxlink_search_normalize``). A query is normalised the
+same way (`normalise`: NFKC, so ＡＥＤ is AED and ｱ is ア; lower case; katakana as hiragana) and
+split on whitespace into terms. A dataset matches when, for every term,
+
+- every character of the term is in its text (the index finds these: ``search_grams @> chars``),
+- and the term is in the text as it is, or (for a term with Japanese characters) at least half
+  of the term's character pairs are: `避難所` finds `指定緊急避難場所一覧` (避難 is there, 難所
+  is not), while a Latin term such as `aed` must appear as written.
+
+Relevance counts where the terms are (the title weighs more than description and keywords).
+Every function here returns SQLAlchemy expressions whose values may be plain Python values (the
+resolver path) or bind parameters (the compiled path), so both executors run the same SQL.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Text,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from service.errors import InvalidArgument
+from service.models import (
+    Dataset,
+    DatasetPublisher,
+    DatasetTheme,
+    Distribution,
+    License,
+    Municipality,
+    Prefecture,
+    Region,
+    StandardDataset,
+)
+from service.pagination import Ordering, SortKey
+
+dataset_t = Dataset.__table__
+publisher_t = DatasetPublisher.__table__
+distribution_t = Distribution.__table__
+municipality_t = Municipality.__table__
+prefecture_t = Prefecture.__table__
+region_t = Region.__table__
+standard_t = StandardDataset.__table__
+theme_t = DatasetTheme.__table__
+license_t = License.__table__
+
+MAX_SEARCH_LENGTH = 200
+MAX_TERMS = 10
+FACET_LIMIT = 50  # values per facet, most frequent first
+
+_KATAKANA_TO_HIRAGANA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def normalise(value: str) -> str:
+    """As ``dxlink_search_normalize`` in SQL: NFKC, ASCII lower case, katakana as hiragana."""
+    folded = unicodedata.normalize("NFKC", value)
+    return folded.translate(_ASCII_LOWER).translate(_KATAKANA_TO_HIRAGANA)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search text as terms (normalised) and the distinct characters they hold."""
+
+    terms: list[str]
+    chars: list[str]
+    whole: str
+
+
+def parse(search: str, argument: str = "search") -> Query | None:
+    """The query of a search text; None when it holds nothing to search for."""
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise InvalidArgument(argument, f"must be at most {MAX_SEARCH_LENGTH} characters")
+    terms = list(dict.fromkeys(normalise(search).split()))
+    if len(terms) > MAX_TERMS:
+        raise InvalidArgument(argument, f"must hold at most {MAX_TERMS} words")
+    if not terms:
+        return None
+    chars = sorted({c for term in terms for c in term})
+    return Query(terms=terms, chars=chars, whole=" ".join(terms))
+
+
+def _texts(value: Any) -> Any:
+    return value if isinstance(value, ColumnElement) else cast(value, ARRAY(Text))
+
+
+def search_condition(terms: Any, chars: Any, table: Any = dataset_t) -> ColumnElement[bool]:
+    """Datasets matching every term (see the module's docstring)."""
+    term = literal_column("term", Text)
+    position = literal_column("i", Integer)
+    series = func.generate_series(1, func.length(term) - 1).alias("i")
+    words = func.unnest(_texts(terms)).alias("term")
+    # Correlated with everything but their own sources, at whatever depth they end up.
+    pairs_found = (
+        select(func.count())
+        .select_from(series)
+        .where(func.substr(term, position, 2) == any_(table.c.search_grams))
+        .correlate_except(series)
+        .scalar_subquery()
+    )
+    missing = (
+        select(term)
+        .select_from(words)
+        .correlate_except(words)
+        .where(
+            func.strpos(table.c.search_text, term) == 0,
+            or_(
+                term.regexp_match("^[ -~]+$"),  # a Latin term is found as written, or not at all
+                pairs_found * 2 < func.length(term) - 1,
+            ),
+        )
+    )
+    return and_(table.c.search_grams.contains(_texts(chars)), ~missing.exists())
+
+
+def relevance(terms: Any, whole: Any, table: Any = dataset_t) -> ColumnElement[int]:
+    """A score: per term 4 in the title, 2 in the text as written, 1 otherwise; plus 4 for a
+    title that is the whole query, 2 for one that starts with it."""
+    term = literal_column("term", Text)
+    words = func.unnest(_texts(terms)).alias("term")
+    per_term = (
+        select(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (func.strpos(table.c.search_title, term) > 0, 4),
+                        (func.strpos(table.c.search_text, term) > 0, 2),
+                        else_=1,
+                    )
+                ),
+                0,
+            )
+        )
+        .select_from(words)
+        .correlate_except(words)
+        .scalar_subquery()
+    )
+    title_bonus = case(
+        (table.c.search_title == whole, 4),
+        (func.starts_with(table.c.search_title, whole), 2),
+        else_=0,
+    )
+    return cast(per_term + title_bonus, Integer)
+
+
+def dataset_conditions(
+    *,
+    terms: Any = None,
+    chars: Any = None,
+    publisher: Any = None,
+    region: Any = None,
+    theme: Any = None,
+    standard_dataset: Any = None,
+    format: Any = None,
+    license: Any = None,
+    modified_since: Any = None,
+    table: Any = dataset_t,
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a catalog search (None: that filter is not given)."""
+    where: list[ColumnElement[bool]] = []
+    if terms is not None:
+        where.append(search_condition(terms, chars, table))
+    if publisher is not None:
+        # A municipality's or a prefecture's 全国地方公共団体コード.
+        where.append(
+            table.c.id.in_(
+                select(publisher_t.c.dataset_id).where(
+                    or_(
+                        publisher_t.c.municipality_id.in_(
+                            select(municipality_t.c.id).where(municipality_t.c.code == publisher)
+                        ),
+                        publisher_t.c.prefecture_id.in_(
+                            select(prefecture_t.c.id).where(prefecture_t.c.code == publisher)
+                        ),
+                    )
+                )
+            )
+        )
+    if region is not None:
+        where.append(
+            table.c.id.in_(
+                select(publisher_t.c.dataset_id)
+                .join(municipality_t, municipality_t.c.id == publisher_t.c.municipality_id)
+                .where(municipality_t.c.region_id.in_(region_named(region)))
+            )
+        )
+    if theme is not None:
+        where.append(theme == any_(table.c.themes))
+    if standard_dataset is not None:
+        where.append(
+            table.c.standard_dataset_id.in_(
+                select(standard_t.c.id).where(standard_t.c.key == standard_dataset)
+            )
+        )
+    if format is not None:
+        where.append(
+            table.c.id.in_(
+                select(distribution_t.c.dataset_id).where(
+                    func.upper(distribution_t.c.format) == func.upper(format)
+                )
+            )
+        )
+    if license is not None:
+        where.append(table.c.license == license)
+    if modified_since is not None:
+        where.append(table.c.modified_on >= modified_since)
+    return where
+
+
+def region_named(name: Any) -> Any:
+    """The ids of the regions of that name (full, 海草振興局, or short, 海草)."""
+    return select(region_t.c.id).where(or_(region_t.c.name == name, region_t.c.short_name == name))
+
+
+_EPOCH = date(1, 1, 1)
+
+
+def dataset_ordering(field: str, descending: bool, query: tuple[Any, Any] | None) -> Ordering:
+    """Orderings of the catalog; ties broken by id. ``query`` (terms, whole) for relevance."""
+    modified = func.coalesce(dataset_t.c.modified_on, cast(_EPOCH, Date))
+    issued = func.coalesce(dataset_t.c.issued_on, cast(_EPOCH, Date))
+    match field:
+        case "relevance" if query is not None:
+            score = relevance(query[0], query[1])
+            return Ordering(
+                "datasets:relevance",
+                (
+                    SortKey(score, True),
+                    SortKey(modified, True),
+                    SortKey(dataset_t.c.id, True),
+                ),
+            )
+        case "relevance" | "modified":
+            keys: tuple[SortKey, ...] = (SortKey(modified, descending),)
+        case "issued":
+            keys = (SortKey(issued, descending),)
+        case "title":
+            # By code point, so that every server's collation orders alike.
+            keys = (SortKey(dataset_t.c.title.collate("C"), descending),)
+        case _:
+            raise InvalidArgument("orderBy", f"unknown field {field!r}")
+    name = f"datasets:{'modified' if field == 'relevance' else field}:{int(descending)}"
+    return Ordering(name, (*keys, SortKey(dataset_t.c.id, descending)))
+
+
+# --- facets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    label: str | None
+    count: int
+
+
+FACETS = ("publishers", "themes", "formats", "licenses")
+
+
+def facet(name: str, table: Any, conditions: Sequence[ColumnElement[bool]]) -> Any:
+    """`(value, label, count)` rows of one facet over the datasets ``table`` (a table or an
+    alias of it) that satisfy ``conditions``, the most frequent first, then by value."""
+    ids = select(table.c.id).where(*conditions, true())
+    match name:
+        case "publishers":
+            value = func.coalesce(municipality_t.c.code, prefecture_t.c.code)
+            label = func.coalesce(municipality_t.c.name, prefecture_t.c.name)
+            statement = (
+                select(value.label("value"), label.label("label"), func.count().label("count"))
+                .select_from(publisher_t)
+                .outerjoin(municipality_t, municipality_t.c.id == publisher_t.c.municipality_id)
+                .outerjoin(prefecture_t, prefecture_t.c.id == publisher_t.c.prefecture_id)
+                .where(publisher_t.c.dataset_id.in_(ids))
+                .group_by(value, label)
+            )
+        case "themes":
+            themes = (
+                select(func.unnest(table.c.themes).label("code"))
+                .where(*conditions, true())
+                .subquery("themes")
+            )
+            statement = (
+                select(
+                    themes.c.code.label("value"),
+                    func.min(theme_t.c.name).label("label"),
+                    func.count().label("count"),
+                )
+                .select_from(themes)
+                .outerjoin(theme_t, theme_t.c.code == themes.c.code)
+                .group_by(themes.c.code)
+            )
+        case "formats":
+            value = func.upper(distribution_t.c.format)
+            statement = (
+                select(
+                    value.label("value"),
+                    cast(None, Text).label("label"),
+                    func.count(func.distinct(distribution_t.c.dataset_id)).label("count"),
+                )
+                .where(distribution_t.c.dataset_id.in_(ids), distribution_t.c.format.is_not(None))
+                .group_by(value)
+            )
+        case "licenses":
+            statement = (
+                select(
+                    table.c.license.label("value"),
+                    func.min(license_t.c.name).label("label"),
+                    func.count().label("count"),
+                )
+                .select_from(table)
+                .outerjoin(license_t, license_t.c.key == table.c.license)
+                .where(*conditions, true())
+                .group_by(table.c.license)
+            )
+        case _:
+            raise ValueError(name)
+    return statement.order_by(literal_column("count").desc(), literal_column("value")).limit(
+        FACET_LIMIT
+    )
