@@ -101,6 +101,15 @@ BEGIN
   RETURN NEW;
 END $$
 """,
+    # The datasets whose text holds every character (the GIN index): ids only, whatever their
+    # state; the caller reads the rows under row-level security. A definer function because
+    # the planner may not use the index beneath a policy (array containment is not leakproof).
+    """
+CREATE FUNCTION dxlink_search_candidates(chars text[]) RETURNS SETOF integer
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 1000 AS $$
+  SELECT id FROM dataset WHERE search_grams @> chars
+$$
+""",
     """
 CREATE FUNCTION dxlink_can_write_catalog(entity text, action text, dataset integer,
                                          municipality integer)
@@ -290,6 +299,7 @@ def upgrade() -> None:
     for function in (
         "dxlink_search_normalize(text)",
         "dxlink_search_grams(text)",
+        "dxlink_search_candidates(text[])",
         "dxlink_can_write_catalog(text, text, integer, integer)",
     ):
         op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
@@ -338,6 +348,7 @@ def downgrade() -> None:
     for function in (
         "dxlink_can_write_catalog(text, text, integer, integer)",
         "dxlink_index_dataset()",
+        "dxlink_search_candidates(text[])",
         "dxlink_search_grams(text)",
         "dxlink_search_normalize(text)",
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphql import FieldNode
-from sqlalchemy import ARRAY, ColumnElement, Date, String, Text, exists
+from sqlalchemy import ARRAY, Boolean, ColumnElement, Date, String, Text, exists, select
 
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
@@ -21,6 +21,10 @@ from service.open_data import search
 from service.open_data.catalog import checked_publisher, checked_text
 
 
+def _query(value: str | None) -> search.Query | None:
+    return None if value is None else search.parse(value)
+
+
 def _given(context: Context, arg: Arg, transform: Any, type_: Any = String) -> Any:
     """A bind parameter of an optional filter's value; None when not given (a variant)."""
     if not context.decide(arg, lambda v: v is not None):
@@ -29,19 +33,30 @@ def _given(context: Context, arg: Arg, transform: Any, type_: Any = String) -> A
 
 
 def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
-    has_query = context.decide(args["search"], lambda v: v is not None and search.parse(v))
-    terms = chars = whole = None
-    if has_query:
-        terms = context.argument(args["search"], ARRAY(Text), lambda v: search.parse(v).terms)
-        chars = context.argument(args["search"], ARRAY(Text), lambda v: search.parse(v).chars)
-        whole = context.argument(args["search"], Text, lambda v: search.parse(v).whole)
+    # The number of words shapes the statement (one condition each); their values are binds.
+    words = context.decide(args["search"], lambda v: len(_query(v).terms) if _query(v) else 0)
+    terms: list[search.TermValues] | None = None
+    grams = whole = None
+    if words:
+        terms = [
+            search.TermValues(
+                context.argument(args["search"], Text, lambda v, i=i: _query(v).terms[i].text),
+                context.argument(args["search"], Boolean, lambda v, i=i: _query(v).terms[i].latin),
+                context.argument(
+                    args["search"], ARRAY(Text), lambda v, i=i: _query(v).terms[i].pairs
+                ),
+            )
+            for i in range(words)
+        ]
+        grams = context.argument(args["search"], ARRAY(Text), lambda v: _query(v).grams)
+        whole = context.argument(args["search"], Text, lambda v: _query(v).whole)
     region = _given(context, args["region"], checked_text("region"))
     if region is not None:
         # An unknown region is the resolvers' error to word (as for municipalities).
         context.require(exists(search.region_named(region)))
     where = search.dataset_conditions(
         terms=terms,
-        chars=chars,
+        grams=grams,
         publisher=_given(context, args["publisher"], checked_publisher),
         region=region,
         theme=_given(context, args["theme"], checked_text("theme")),
@@ -55,13 +70,23 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     ordering = search.dataset_ordering(
         field.value if field is not None else "relevance",
         direction is None or direction.name == "DESC",
-        (terms, whole) if has_query else None,
+        (terms, whole) if terms else None,
     )
     spec = REGISTRY["Dataset"]
+    if where:
+        # The matching datasets, found once (MATERIALIZED): the page, the count and every
+        # facet read their ids instead of evaluating the search again.
+        table, conditions = scoped(spec, context)
+        matched = (
+            select(table.c.id)
+            .where(*conditions, *[on(table, w) for w in where])
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        where = [search.dataset_t.c.id.in_(select(matched.c.id))]
 
     def facets(field_node: FieldNode) -> ColumnElement[str]:
         table, conditions = scoped(spec, context)
-
         filtered = [*conditions, *[on(table, w) for w in where]]
         parts: list[ColumnElement[Any] | str] = []
         assert field_node.selection_set is not None

@@ -59,8 +59,8 @@ class CatalogArguments:
     def conditions(self) -> tuple[list[Any], search.Query | None]:
         query = search.parse(self.search) if self.search is not None else None
         where = search.dataset_conditions(
-            terms=query.terms if query else None,
-            chars=query.chars if query else None,
+            terms=search.term_values(query) if query else None,
+            grams=query.grams if query else None,
             publisher=None if self.publisher is None else checked_publisher(self.publisher),
             region=None if self.region is None else checked_text("region")(self.region),
             theme=None if self.theme is None else checked_text("theme")(self.theme),
@@ -90,7 +90,7 @@ class CatalogService:
         ordering = search.dataset_ordering(
             arguments.order_field,
             arguments.descending,
-            (query.terms, query.whole) if query else None,
+            (search.term_values(query), query.whole) if query else None,
         )
         page, count = await reads.paginate(
             self.db,
