@@ -101,14 +101,52 @@ BEGIN
   RETURN NEW;
 END $$
 """,
-    # The datasets whose text holds every character (the GIN index): ids only, whatever their
-    # state; the caller reads the rows under row-level security. A definer function because
-    # the planner may not use the index beneath a policy (array containment is not leakproof).
+    # The datasets whose text holds every character (the GIN index) that the principal may
+    # read (the read policy's own rule), with what a search filters, ranks and counts facets
+    # by. A definer function because the planner may not use the index beneath a policy (array
+    # containment is not leakproof); the page's rows are then read under the policy again.
     """
-CREATE FUNCTION dxlink_search_candidates(chars text[]) RETURNS SETOF integer
+CREATE FUNCTION dxlink_search_datasets(grams text[])
+RETURNS TABLE (id integer, title varchar, status varchar, standard_dataset_id integer,
+               license varchar, issued_on date, modified_on date, themes varchar[],
+               search_title text, search_text text, search_grams text[],
+               publisher_codes varchar[], formats varchar[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 1000 AS $$
-  SELECT id FROM dataset WHERE search_grams @> chars
+  SELECT d.id, d.title, d.status, d.standard_dataset_id, d.license, d.issued_on, d.modified_on,
+         d.themes, d.search_title, d.search_text, d.search_grams, d.publisher_codes, d.formats
+  FROM dataset d
+  WHERE d.search_grams @> grams
+    -- The read policy's rule (dxlink_can_read_dataset, dxlink_can_read_draft), as the
+    -- principal: its checks of current_user would refuse a definer function.
+    AND (d.status = 'PUBLISHED' OR dxlink_principal_role() = 'prefecture_admin'
+         OR (dxlink_principal_role() = 'municipal_staff' AND EXISTS (
+               SELECT 1 FROM dataset_publisher p WHERE p.dataset_id = d.id
+                 AND p.municipality_id = dxlink_setting('municipality_id')::integer)))
 $$
+""",
+    # A dataset's copies of its publishers' codes and its distributions' formats.
+    """
+CREATE FUNCTION dxlink_copy_dataset_links() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  target integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.dataset_id ELSE NEW.dataset_id END;
+BEGIN
+  IF TG_TABLE_NAME = 'dataset_publisher' THEN
+    UPDATE dataset d SET publisher_codes = coalesce((
+      SELECT array_agg(coalesce(m.code, p.code) ORDER BY l.position, l.id)
+      FROM dataset_publisher l
+      LEFT JOIN municipality m ON m.id = l.municipality_id
+      LEFT JOIN prefecture p ON p.id = l.prefecture_id
+      WHERE l.dataset_id = target), '{}')
+    WHERE d.id = target;
+  ELSE
+    UPDATE dataset d SET formats = coalesce((
+      SELECT array_agg(DISTINCT upper(x.format) ORDER BY upper(x.format))
+      FROM distribution x WHERE x.dataset_id = target AND x.format IS NOT NULL), '{}')
+    WHERE d.id = target;
+  END IF;
+  RETURN NULL;
+END $$
 """,
     """
 CREATE FUNCTION dxlink_can_write_catalog(entity text, action text, dataset integer,
@@ -168,9 +206,30 @@ CREATE OR REPLACE FUNCTION dxlink_audit() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   before_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END
-    - '{search_title,search_text,search_grams}'::text[];
+    - '{search_title,search_text,search_grams,publisher_codes,formats}'::text[];
   after_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END
-    - '{search_title,search_text,search_grams}'::text[];
+    - '{search_title,search_text,search_grams,publisher_codes,formats}'::text[];
+  row_key jsonb := coalesce(after_row, before_row);
+BEGIN
+  -- An update of derived columns alone (the search index, the links' copies) is no change.
+  IF dxlink_setting('role') IS NULL OR (TG_OP = 'UPDATE' AND before_row = after_row) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO audit_log (actor_subject, actor_role, action, entity, entity_key, before, after,
+                         request_id)
+  VALUES (dxlink_setting('subject'), dxlink_principal_role(), lower(TG_OP), TG_TABLE_NAME,
+          coalesce(row_key ->> 'id', row_key::text), before_row, after_row,
+          dxlink_setting('request_id'));
+  RETURN NULL;
+END $$
+"""
+# b7c1d2e3f4a5's.
+PREVIOUS_AUDIT = """
+CREATE OR REPLACE FUNCTION dxlink_audit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  before_row jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN to_jsonb(OLD) END;
+  after_row jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN to_jsonb(NEW) END;
   row_key jsonb := coalesce(after_row, before_row);
 BEGIN
   IF dxlink_setting('role') IS NULL THEN
@@ -184,9 +243,6 @@ BEGIN
   RETURN NULL;
 END $$
 """
-PREVIOUS_AUDIT = AUDIT.replace(
-    " END\n    - '{search_title,search_text,search_grams}'::text[];", " END;"
-)
 
 # table -> (entity, actions, the row's dataset, the row's municipality)
 WRITTEN = {
@@ -252,6 +308,8 @@ def upgrade() -> None:
     op.add_column('dataset', sa.Column('search_title', sa.Text(), server_default='', nullable=False))
     op.add_column('dataset', sa.Column('search_text', sa.Text(), server_default='', nullable=False))
     op.add_column('dataset', sa.Column('search_grams', postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'"), nullable=False))
+    op.add_column('dataset', sa.Column('publisher_codes', postgresql.ARRAY(sa.String(length=6)), server_default=sa.text("'{}'"), nullable=False))
+    op.add_column('dataset', sa.Column('formats', postgresql.ARRAY(sa.String(length=40)), server_default=sa.text("'{}'"), nullable=False))
     op.add_column('dataset', sa.Column('version', sa.Integer(), server_default='1', nullable=False))
     op.add_column('dataset', sa.Column('synthetic', sa.Boolean(), server_default=sa.text('false'), nullable=False))
     op.alter_column('dataset', 'license',
@@ -299,12 +357,26 @@ def upgrade() -> None:
     for function in (
         "dxlink_search_normalize(text)",
         "dxlink_search_grams(text)",
-        "dxlink_search_candidates(text[])",
+        "dxlink_search_datasets(text[])",
         "dxlink_can_write_catalog(text, text, integer, integer)",
     ):
         op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
         op.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {API_ROLE}")
     op.execute("REVOKE EXECUTE ON FUNCTION dxlink_index_dataset() FROM PUBLIC")
+    op.execute("REVOKE EXECUTE ON FUNCTION dxlink_copy_dataset_links() FROM PUBLIC")
+    for table in ("dataset_publisher", "distribution"):
+        op.execute(
+            f"CREATE TRIGGER copy_dataset_links AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION dxlink_copy_dataset_links()"
+        )
+    op.execute(
+        "UPDATE dataset d SET publisher_codes = coalesce((SELECT array_agg(coalesce(m.code, "
+        "p.code) ORDER BY l.position, l.id) FROM dataset_publisher l "
+        "LEFT JOIN municipality m ON m.id = l.municipality_id "
+        "LEFT JOIN prefecture p ON p.id = l.prefecture_id WHERE l.dataset_id = d.id), '{}'), "
+        "formats = coalesce((SELECT array_agg(DISTINCT upper(x.format) ORDER BY upper(x.format)) "
+        "FROM distribution x WHERE x.dataset_id = d.id AND x.format IS NOT NULL), '{}')"
+    )
     op.execute(f"GRANT SELECT ON license, standard_dataset_column, dataset_theme TO {API_ROLE}")
     for table, (entity, actions, dataset, municipality) in WRITTEN.items():
         op.execute(f"GRANT {', '.join(a.upper() for a in actions)} ON {table} TO {API_ROLE}")
@@ -343,12 +415,15 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY write_{action} ON {table}")
         op.execute(f"REVOKE {', '.join(a.upper() for a in actions)} ON {table} FROM {API_ROLE}")
     op.execute("DROP TRIGGER search_index ON dataset")
+    for table in ("dataset_publisher", "distribution"):
+        op.execute(f"DROP TRIGGER copy_dataset_links ON {table}")
     op.execute(PREVIOUS_AUDIT)
     op.execute(PREVIOUS_GUARD)
     for function in (
         "dxlink_can_write_catalog(text, text, integer, integer)",
         "dxlink_index_dataset()",
-        "dxlink_search_candidates(text[])",
+        "dxlink_copy_dataset_links()",
+        "dxlink_search_datasets(text[])",
         "dxlink_search_grams(text)",
         "dxlink_search_normalize(text)",
     ):
@@ -388,6 +463,8 @@ def downgrade() -> None:
                existing_nullable=False)
     op.drop_column('dataset', 'synthetic')
     op.drop_column('dataset', 'version')
+    op.drop_column('dataset', 'formats')
+    op.drop_column('dataset', 'publisher_codes')
     op.drop_column('dataset', 'search_grams')
     op.drop_column('dataset', 'search_text')
     op.drop_column('dataset', 'search_title')

@@ -11,7 +11,9 @@ from typing import Any
 
 from graphql import FieldNode
 from sqlalchemy import ARRAY, Boolean, ColumnElement, Date, String, Text, exists, select
+from sqlalchemy.sql.util import ClauseAdapter
 
+from auth import policy
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
 from service.compiler.binding import Arg, Context, NotCompilable
@@ -54,17 +56,20 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     if region is not None:
         # An unknown region is the resolvers' error to word (as for municipalities).
         context.require(exists(search.region_named(region)))
-    where = search.dataset_conditions(
-        terms=terms,
-        grams=grams,
-        publisher=_given(context, args["publisher"], checked_publisher),
-        region=region,
-        theme=_given(context, args["theme"], checked_text("theme")),
-        standard_dataset=_given(context, args["standardDataset"], checked_text("standardDataset")),
-        format=_given(context, args["format"], checked_text("format")),
-        license=_given(context, args["license"], checked_text("license")),
-        modified_since=_given(context, args["modifiedSince"], lambda v: v, Date),
-    )
+    filters = {
+        "terms": terms,
+        "grams": grams,
+        "publisher": _given(context, args["publisher"], checked_publisher),
+        "region": region,
+        "theme": _given(context, args["theme"], checked_text("theme")),
+        "standard_dataset": _given(
+            context, args["standardDataset"], checked_text("standardDataset")
+        ),
+        "format": _given(context, args["format"], checked_text("format")),
+        "license": _given(context, args["license"], checked_text("license")),
+        "modified_since": _given(context, args["modifiedSince"], lambda v: v, Date),
+    }
+    where = search.dataset_conditions(**filters)
     field = context.decide(args["orderBy"], lambda v: (v or {}).get("field"))
     direction = context.decide(args["orderBy"], lambda v: (v or {}).get("direction"))
     ordering = search.dataset_ordering(
@@ -73,21 +78,38 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
         (terms, whole) if terms else None,
     )
     spec = REGISTRY["Dataset"]
-    if where:
-        # The matching datasets, found once (MATERIALIZED): the page, the count and every
-        # facet read their ids instead of evaluating the search again.
-        table, conditions = scoped(spec, context)
+    matched: Any = None
+    if terms is not None:
+        # The search's matches, found once by index (search.found) with what the page ranks
+        # and the facets count: the page's rows alone are then read from the table.
+        source = search.found(grams)
+
+        def at(expr: Any) -> Any:
+            return ClauseAdapter(
+                source,
+                adapt_on_names=True,
+                include_fn=lambda c: getattr(c, "table", None) is search.dataset_t,
+            ).traverse(expr)
+
+        scope = policy.row_condition("Dataset", context.principal)  # type: ignore[arg-type]
+        others = search.dataset_conditions(**{**filters, "terms": None})
         matched = (
-            select(table.c.id)
-            .where(*conditions, *[on(table, w) for w in where])
+            select(source)
+            .where(
+                *search.term_conditions(terms, source),
+                *([] if scope is None else [at(scope)]),
+                *[at(w) for w in others],
+            )
             .cte("matched")
             .prefix_with("MATERIALIZED")
         )
-        where = [search.dataset_t.c.id.in_(select(matched.c.id))]
 
     def facets(field_node: FieldNode) -> ColumnElement[str]:
-        table, conditions = scoped(spec, context)
-        filtered = [*conditions, *[on(table, w) for w in where]]
+        if matched is not None:
+            table, filtered = matched, []
+        else:
+            table, conditions = scoped(spec, context)
+            filtered = [*conditions, *[on(table, w) for w in where]]
         parts: list[ColumnElement[Any] | str] = []
         assert field_node.selection_set is not None
         for sub in fields(field_node.selection_set, "DatasetFacets", context):
@@ -117,7 +139,7 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
 
     return connection(
         spec, node, context, where, ordering, args, context.settings.default_page_size,
-        extra={"facets": facets},
+        extra={"facets": facets}, ranked_in=matched,
     )  # fmt: skip
 
 

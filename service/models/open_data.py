@@ -144,6 +144,12 @@ class Dataset(Base):
     search_title: Mapped[str] = mapped_column(Text, server_default="")
     search_text: Mapped[str] = mapped_column(Text, server_default="")
     search_grams: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
+    # Copies of its publishers' codes and its distributions' formats (upper case), kept by
+    # triggers: a search counts its facets from the matching rows alone.
+    publisher_codes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(6)), server_default=text("'{}'")
+    )
+    formats: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default=text("'{}'"))
     version: Mapped[int] = version_column()
     synthetic: Mapped[bool] = synthetic_column()
     created_at: Mapped[datetime] = created_at_column()

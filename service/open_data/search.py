@@ -34,6 +34,7 @@ from sqlalchemy import (
     any_,
     case,
     cast,
+    column,
     func,
     literal_column,
     or_,
@@ -142,18 +143,39 @@ def search_condition(
     terms: Sequence[TermValues], grams: Any, table: Any = dataset_t
 ) -> ColumnElement[bool]:
     """Datasets matching every term (see the module's docstring)."""
-    # Row-level security keeps the planner from using the GIN index beneath its policy (array
-    # containment is not leakproof), so a SECURITY DEFINER function finds the candidates by
-    # index: ids only, the rows themselves are then read under the policy.
-    candidates = select(func.dxlink_search_candidates(_texts(grams)))
-    each = [
+    candidates = found(grams)
+    return and_(table.c.id.in_(select(candidates.c.id)), *term_conditions(terms, table))
+
+
+def term_conditions(terms: Sequence[TermValues], table: Any) -> list[ColumnElement[bool]]:
+    """Each term is in the text as written, or (a Japanese term) one of its pairs is."""
+    return [
         or_(
             func.strpos(table.c.search_text, term.text) > 0,
             and_(~cast(term.latin, Boolean), table.c.search_grams.overlap(_texts(term.pairs))),
         )
         for term in terms
     ]
-    return and_(table.c.id.in_(candidates), *each)
+
+
+# What `dxlink_search_datasets` returns of each dataset (migration b9c0d1e2f3a4).
+FOUND_COLUMNS = (
+    "id", "title", "status", "standard_dataset_id", "license", "issued_on", "modified_on",
+    "themes", "search_title", "search_text", "search_grams", "publisher_codes", "formats",
+)  # fmt: skip
+
+
+def found(grams: Any) -> Any:
+    """The datasets holding every gram that the principal may read, as a row source with the
+    dataset's columns by name. Row-level security keeps the planner from using the GIN index
+    beneath its policy (array containment is not leakproof), so a SECURITY DEFINER function
+    applying the read policy's own rule finds them by index."""
+    columns = [dataset_t.c[name] for name in FOUND_COLUMNS]
+    return (
+        func.dxlink_search_datasets(_texts(grams))
+        .table_valued(*[column(c.name, c.type) for c in columns])
+        .alias("found")
+    )
 
 
 def relevance(terms: Sequence[TermValues], whole: Any, table: Any = dataset_t) -> Any:
@@ -289,62 +311,45 @@ FACETS = ("publishers", "themes", "formats", "licenses")
 
 
 def facet(name: str, table: Any, conditions: Sequence[ColumnElement[bool]]) -> Any:
-    """`(value, label, count)` rows of one facet over the datasets ``table`` (a table or an
-    alias of it) that satisfy ``conditions``, the most frequent first, then by value."""
-    ids = select(table.c.id).where(*conditions, true())
+    """`(value, label, count)` rows of one facet over the datasets of ``table`` (the table, an
+    alias of it, or a search's matches: anything with the dataset's columns by name) that
+    satisfy ``conditions``: the most frequent first, then by value, at most FACET_LIMIT."""
     match name:
         case "publishers":
-            value = func.coalesce(municipality_t.c.code, prefecture_t.c.code)
-            label = func.coalesce(municipality_t.c.name, prefecture_t.c.name)
-            statement = (
-                select(value.label("value"), label.label("label"), func.count().label("count"))
-                .select_from(publisher_t)
-                .outerjoin(municipality_t, municipality_t.c.id == publisher_t.c.municipality_id)
-                .outerjoin(prefecture_t, prefecture_t.c.id == publisher_t.c.prefecture_id)
-                .where(publisher_t.c.dataset_id.in_(ids))
-                .group_by(value, label)
-            )
+            values = func.unnest(table.c.publisher_codes)
         case "themes":
-            themes = (
-                select(func.unnest(table.c.themes).label("code"))
-                .where(*conditions, true())
-                .subquery("themes")
-            )
-            statement = (
-                select(
-                    themes.c.code.label("value"),
-                    func.min(theme_t.c.name).label("label"),
-                    func.count().label("count"),
-                )
-                .select_from(themes)
-                .outerjoin(theme_t, theme_t.c.code == themes.c.code)
-                .group_by(themes.c.code)
-            )
+            values = func.unnest(table.c.themes)
         case "formats":
-            value = func.upper(distribution_t.c.format)
-            statement = (
-                select(
-                    value.label("value"),
-                    cast(None, Text).label("label"),
-                    func.count(func.distinct(distribution_t.c.dataset_id)).label("count"),
-                )
-                .where(distribution_t.c.dataset_id.in_(ids), distribution_t.c.format.is_not(None))
-                .group_by(value)
-            )
+            values = func.unnest(table.c.formats)
         case "licenses":
-            statement = (
-                select(
-                    table.c.license.label("value"),
-                    func.min(license_t.c.name).label("label"),
-                    func.count().label("count"),
-                )
-                .select_from(table)
-                .outerjoin(license_t, license_t.c.key == table.c.license)
-                .where(*conditions, true())
-                .group_by(table.c.license)
-            )
+            values = table.c.license
         case _:
             raise ValueError(name)
-    return statement.order_by(literal_column("count").desc(), literal_column("value")).limit(
-        FACET_LIMIT
+    rows = select(cast(values, Text).label("value")).where(*conditions, true()).subquery()
+    top = (
+        select(rows.c.value, func.count().label("count"))
+        .group_by(rows.c.value)
+        .order_by(literal_column("count").desc(), rows.c.value)
+        .limit(FACET_LIMIT)
+        .subquery()
+    )
+    label: Any
+    match name:
+        case "publishers":
+            label = func.coalesce(
+                select(municipality_t.c.name)
+                .where(municipality_t.c.code == top.c.value)
+                .scalar_subquery(),
+                select(prefecture_t.c.name)
+                .where(prefecture_t.c.code == top.c.value)
+                .scalar_subquery(),
+            )
+        case "themes":
+            label = select(theme_t.c.name).where(theme_t.c.code == top.c.value).scalar_subquery()
+        case "licenses":
+            label = select(license_t.c.name).where(license_t.c.key == top.c.value).scalar_subquery()
+        case _:
+            label = cast(None, Text)
+    return select(top.c.value, label.label("label"), top.c.count).order_by(
+        top.c.count.desc(), top.c.value
     )
