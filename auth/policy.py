@@ -460,6 +460,14 @@ POLICY: dict[str, EntityPolicy] = {
             ("AssignmentMonth", "An assignment's sessions in a month, counted as visible."),
         )
     },
+    # The catalog's coverage: counts of published datasets, public like the datasets.
+    **{
+        name: EntityPolicy(description=description, read=_everyone())
+        for name, description in (
+            ("OpenDataCoverageCell", "Published datasets per municipality and standard dataset."),
+            ("OpenDataPublishersYear", "Municipalities publishing open data per fiscal year."),
+        )
+    },
     "AuditRecord": EntityPolicy(
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),

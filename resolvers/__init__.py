@@ -11,6 +11,7 @@ from resolvers.dispatch_live import DispatchSubscription
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
 from resolvers.open_data import OpenDataQuery
+from resolvers.open_data_coverage import OpenDataCoverageQuery
 from resolvers.tiers import TierQuery
 from resolvers.viewer import ViewerQuery
 
@@ -23,6 +24,7 @@ class Query(
     TierQuery,
     DispatchQuery,
     OpenDataQuery,
+    OpenDataCoverageQuery,
     AuditQuery,
     NodeQuery,
 ):

@@ -25,6 +25,7 @@ from service.models import Prefecture as PrefectureModel
 from service.models import StandardDataset as StandardDatasetModel
 from service.models import StandardDatasetColumn as StandardColumnModel
 from service.models.open_data import DatasetStatus as DatasetStatusModel
+from service.open_data import coverage
 
 if TYPE_CHECKING:
     from schema.geography import Municipality, Prefecture
@@ -204,6 +205,8 @@ class StandardDataset(Node):
         "published_at": Column(dataset_t.c.published_at),
         "unpublished_reason": Column(dataset_t.c.unpublished_reason),
         "synthetic": Column(dataset_t.c.synthetic),
+        "next_update_due": Column(coverage.next_update_due()),
+        "overdue": Column(coverage.overdue()),
         "license_info": ToOne("License", dataset_t.c.license, license_t.c.key),
         "publisher_approvals": ToMany(
             "DatasetPublisher",
@@ -276,6 +279,13 @@ class Dataset(Node):
     )
     synthetic: bool = strawberry.field(
         description="デモデータ / True for synthetic demo data (`dxlink seed --demo`)."
+    )
+    next_update_due: date | None = strawberry.field(
+        description="次回更新期限 / When the next update is due: the declared frequency's "
+        "period after the last modification (null without a schedule)."
+    )
+    overdue: bool = strawberry.field(
+        description="更新遅れ / Whether that day has passed (in Japan) without an update."
     )
 
     @strawberry.field(description="利用規約の詳細 / The license's name and text.")

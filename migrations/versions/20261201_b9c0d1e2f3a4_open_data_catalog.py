@@ -260,6 +260,44 @@ LICENSES = """
     ('CC0-1.0', 'CC0 1.0 全世界 パブリック・ドメイン提供 (CC0)',
      'https://creativecommons.org/publicdomain/zero/1.0/', 3)
 """
+# Coverage, as each viewer may read it (security_invoker), of published datasets only.
+# Fiscal years run April to March: a date's fiscal year is the calendar year three months
+# before it.
+VIEWS = {
+    "catalog_coverage": """
+SELECT l.municipality_id, d.standard_dataset_id, count(*)::integer AS datasets,
+       max(d.modified_on) AS last_modified_on
+FROM dataset_publisher l JOIN dataset d ON d.id = l.dataset_id
+WHERE d.status = 'PUBLISHED' AND d.standard_dataset_id IS NOT NULL
+  AND l.municipality_id IS NOT NULL
+GROUP BY l.municipality_id, d.standard_dataset_id
+""",
+    "catalog_publishers_by_year": """
+WITH firsts AS (
+  SELECT m.prefecture_id, l.municipality_id,
+         min(extract(year FROM d.issued_on - interval '3 months'))::integer AS first_year
+  FROM dataset_publisher l
+  JOIN dataset d ON d.id = l.dataset_id
+  JOIN municipality m ON m.id = l.municipality_id
+  WHERE d.status = 'PUBLISHED' AND d.issued_on IS NOT NULL
+  GROUP BY m.prefecture_id, l.municipality_id
+), years AS (
+  SELECT f.prefecture_id, y.fiscal_year
+  FROM (SELECT prefecture_id, min(first_year) AS since FROM firsts GROUP BY prefecture_id) f
+  CROSS JOIN LATERAL generate_series(
+    f.since,
+    extract(year FROM (now() AT TIME ZONE 'Asia/Tokyo') - interval '3 months')::integer
+  ) AS y(fiscal_year)
+)
+SELECT y.prefecture_id, y.fiscal_year,
+       count(f.municipality_id)::integer AS municipalities,
+       count(f.municipality_id) FILTER (WHERE f.first_year = y.fiscal_year)::integer
+         AS new_municipalities
+FROM years y
+LEFT JOIN firsts f ON f.prefecture_id = y.prefecture_id AND f.first_year <= y.fiscal_year
+GROUP BY y.prefecture_id, y.fiscal_year
+""",
+}
 STATUSES_BEFORE = "'DRAFT', 'PUBLISHED', 'UNPUBLISHED'"
 STATUSES = "'DRAFT', 'PENDING_APPROVAL', 'PUBLISHED', 'UNPUBLISHED'"
 
@@ -396,6 +434,9 @@ def upgrade() -> None:
             )
     sequences = ", ".join(f"{table}_id_seq" for table in WRITTEN)
     op.execute(f"GRANT USAGE ON SEQUENCE {sequences} TO {API_ROLE}")
+    for name, body in VIEWS.items():
+        op.execute(f"CREATE VIEW {name} WITH (security_invoker = true) AS {body}")
+        op.execute(f"GRANT SELECT ON {name} TO {API_ROLE}")
     for table in ("license", "standard_dataset_column", "dataset_theme"):
         op.execute(
             f"CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
@@ -404,6 +445,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name in reversed(VIEWS):
+        op.execute(f"DROP VIEW {name}")
     for table in ("license", "standard_dataset_column", "dataset_theme"):
         op.execute(f"DROP TRIGGER audit ON {table}")
     sequences = ", ".join(f"{table}_id_seq" for table in WRITTEN)

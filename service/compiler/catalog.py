@@ -17,10 +17,15 @@ from auth import policy
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
 from service.compiler.binding import Arg, Context, NotCompilable
-from service.compiler.objects import connection, fields, on, one, scoped
+from service.compiler.objects import connection, fields, list_, on, one, scoped
 from service.compiler.text import concat, json, json_array, key, text
-from service.open_data import search
+from service.open_data import coverage, search
 from service.open_data.catalog import checked_publisher, checked_text
+from service.open_data.coverage_reads import (
+    checked_prefecture,
+    coverage_conditions,
+    publishers_conditions,
+)
 
 
 def _query(value: str | None) -> search.Query | None:
@@ -150,3 +155,29 @@ def dataset(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     value = context.argument(args["id"], spec.key.type, lambda v: decode_global_id(v, "id")[1])
     assert node.selection_set is not None
     return one(spec, node.selection_set, context, [spec.key == value])
+
+
+def _prefecture(context: Context, args: dict[str, Arg]) -> Any:
+    return context.argument(args["prefecture"], String, checked_prefecture)
+
+
+def coverage_cells(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["OpenDataCoverageCell"]
+    assert node.selection_set is not None
+    where = coverage_conditions(_prefecture(context, args))
+    return list_(spec, node.selection_set, context, where)
+
+
+def publishers_by_year(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    spec = REGISTRY["OpenDataPublishersYear"]
+    assert node.selection_set is not None
+    where = publishers_conditions(_prefecture(context, args))
+    return list_(spec, node.selection_set, context, where)
+
+
+def overdue_datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    where = coverage.overdue_conditions(_prefecture(context, args))
+    return connection(
+        REGISTRY["Dataset"], node, context, where, coverage.OVERDUE_FIRST, args,
+        context.settings.default_page_size,
+    )  # fmt: skip
