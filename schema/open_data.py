@@ -265,7 +265,9 @@ class Dataset(Node):
     version: int = strawberry.field(
         description="版 / The version: an update names the version it read; each edit advances it."
     )
-    published_at: datetime | None = strawberry.field(description="公開日時 / When it was published.")
+    published_at: datetime | None = strawberry.field(
+        description="公開日時 / When it was published."
+    )
     unpublished_reason: str | None = strawberry.field(
         description="非公開の理由 / The prefecture's reason for withdrawing it."
     )
@@ -327,7 +329,9 @@ class Dataset(Node):
 @strawberry.type(description="配布 / one distribution (a file or API) of a dataset.")
 class Distribution(Node):
     title: str | None = strawberry.field(description="タイトル / Title.")
-    access_url: str = strawberry.field(description="アクセスURL / Where to get it (dcat:accessURL).")
+    access_url: str = strawberry.field(
+        description="アクセスURL / Where to get it (dcat:accessURL)."
+    )
     media_type: str | None = strawberry.field(
         description="メディアタイプ / IANA media type, e.g. text/csv."
     )
