@@ -63,10 +63,9 @@ async def _dataset(info: Info, write: Callable[[], Awaitable[int]]) -> DatasetPa
 
 
 def _fields(data: Any) -> DatasetFields:
-    names = [f.name for f in dataclasses.fields(DatasetFields)]
-    return DatasetFields(
-        **{n: getattr(data, n) for n in names if getattr(data, n, UNSET) is not strawberry.UNSET}
-    )
+    """The dataset fields an input sets (an update's input has no identifier)."""
+    given = {f.name: getattr(data, f.name, UNSET) for f in dataclasses.fields(DatasetFields)}
+    return DatasetFields(**{n: v for n, v in given.items() if v is not strawberry.UNSET})
 
 
 def _key(value: str, argument: str) -> Any:
