@@ -124,8 +124,11 @@ def identifier(write: Write, value: str) -> str | None:
 
 
 def slug(title: str) -> str:
-    """The ASCII words of a title, lower case, joined by '-' (empty for a Japanese title)."""
+    """A title's words, lower case, joined by '-'; empty unless the title is ASCII (the ASCII
+    fragments of a Japanese title, "AED" of AED設置箇所一覧, say too little)."""
     folded = unicodedata.normalize("NFKC", title).lower()
+    if not folded.isascii():
+        return ""
     return "-".join(re.findall(r"[a-z0-9]+", folded))[:60].strip("-")
 
 
