@@ -328,7 +328,9 @@ class DatasetService:
                 key = ("prefecture", prefectures[code])
             elif code in prefectures:
                 write.error(
-                    where, Code.INVALID, "a municipality's code: the prefecture names itself"
+                    where,
+                    Code.INVALID,
+                    "a municipality's code: only the prefecture's staff name the prefecture",
                 )
                 continue
             else:
