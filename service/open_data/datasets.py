@@ -116,16 +116,19 @@ class DatasetService:
             publishers = current
             if "joint_publishers" in changes:
                 publishers = await self._new_publishers(write, state, changes["joint_publishers"])
-                for action, needed in (
-                    (Action.INSERT, set(publishers) - set(current)),
-                    (Action.DELETE, set(current) - set(publishers)),
-                ):
-                    if needed:
-                        write.authorize(
-                            "DatasetPublisher", action, scope, field("joint_publishers")
-                        )
-            write.check()
             own = state.own(self.db.principal)
+            moves_approval = (
+                own is not None and own.key in publishers and state.status in IN_PUBLICATION
+            )
+            for action, needed in (
+                (Action.INSERT, set(publishers) - set(current)),
+                (Action.DELETE, set(current) - set(publishers)),
+                # Positions follow the list; the editor's approval moves with its edit.
+                (Action.UPDATE, publishers != current or moves_approval),
+            ):
+                if needed:
+                    write.authorize("DatasetPublisher", action, scope, field("joint_publishers"))
+            write.check()
             new_version = version + 1
             await self.repository.update_dataset(
                 state.id,
@@ -135,7 +138,8 @@ class DatasetService:
             )
             if publishers != current:
                 await self._replace_publishers(state, publishers)
-            if own is not None and own.key in publishers and state.status in IN_PUBLICATION:
+            if moves_approval:
+                assert own is not None
                 await self.repository.approve(own.id, new_version, self.db.principal.subject)
         return state.id
 
