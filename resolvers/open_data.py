@@ -1,12 +1,18 @@
-"""Queries of the open-data catalog (reference lists so far; datasets come with the catalog)."""
+"""Queries and mutations of the open-data catalog: thin, they read the input, call the domain
+service, and answer with the objects as the caller may read them."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import Any
 
 import strawberry
 
 from resolvers.context import Info
+from resolvers.dispatch import node_key
+from schema.errors import user_errors
 from schema.mapping import sql_type_of
 from schema.node import decode_global_id
 from schema.open_data import (
@@ -14,11 +20,26 @@ from schema.open_data import (
     DatasetOrder,
     DatasetSearchConnection,
     DatasetTheme,
+    Distribution,
     License,
     StandardDataset,
 )
+from schema.open_data_writes import (
+    AddDistributionInput,
+    AddDistributionPayload,
+    ApproveJointDatasetInput,
+    CreateDatasetInput,
+    DatasetPayload,
+    PublishDatasetInput,
+    UnpublishDatasetInput,
+    UpdateDatasetInput,
+)
 from service import reads
 from service.open_data.catalog import CatalogArguments, CatalogService
+from service.open_data.datasets import DatasetService
+from service.open_data.fields import UNSET, DatasetFields, DistributionFields
+from service.open_data.publication import PublicationService
+from service.writes import UserErrors
 
 
 @strawberry.type
@@ -95,3 +116,102 @@ class OpenDataQuery:
             return None
         target = sql_type_of(Dataset)
         return await reads.fetch_one(info.context.db, target, [target.key == key])
+
+
+async def _dataset(info: Info, write: Callable[[], Awaitable[int]]) -> DatasetPayload:
+    """Run a write of a dataset; read it back as the caller may read it."""
+    try:
+        key = await write()
+    except UserErrors as refused:
+        return DatasetPayload(dataset=None, user_errors=user_errors(refused.errors))
+    spec = sql_type_of(Dataset)
+    found = await reads.fetch_one(info.context.db, spec, [spec.table.c.id == key])
+    return DatasetPayload(dataset=found, user_errors=[])
+
+
+def _fields(data: Any) -> DatasetFields:
+    """The dataset fields an input sets (an update's input has no identifier)."""
+    given = {f.name: getattr(data, f.name, UNSET) for f in dataclasses.fields(DatasetFields)}
+    return DatasetFields(**{n: v for n, v in given.items() if v is not strawberry.UNSET})
+
+
+def _key(value: str, argument: str) -> Any:
+    return node_key(value, "Dataset", argument)
+
+
+@strawberry.type
+class OpenDataMutation:
+    @strawberry.mutation(
+        description="データセットの作成 / create a draft dataset (a municipality's staff, for "
+        "their municipality; the prefecture's staff)."
+    )
+    async def create_dataset(self, info: Info, input: CreateDatasetInput) -> DatasetPayload:
+        service = DatasetService(info.context.db)
+        return await _dataset(info, lambda: service.create(_fields(input)))
+
+    @strawberry.mutation(description="データセットの更新 / edit a dataset (its publishers).")
+    async def update_dataset(self, info: Info, input: UpdateDatasetInput) -> DatasetPayload:
+        service = DatasetService(info.context.db)
+        key = _key(input.id, "input.id")
+        return await _dataset(info, lambda: service.update(key, input.version, _fields(input)))
+
+    @strawberry.mutation(description="配布の追加 / add a distribution to a dataset.")
+    async def add_distribution(
+        self, info: Info, input: AddDistributionInput
+    ) -> AddDistributionPayload:
+        service = DatasetService(info.context.db)
+        given = DistributionFields(
+            access_url=input.access_url,
+            title=input.title,
+            download_url=input.download_url,
+            media_type=input.media_type,
+            format=input.format,
+            byte_size=input.byte_size,
+            checksum=input.checksum,
+            checksum_algorithm=input.checksum_algorithm,
+            columns=input.columns,
+        )
+        try:
+            distribution_id, dataset_id = await service.add_distribution(
+                _key(input.dataset_id, "input.datasetId"), input.version, given
+            )
+        except UserErrors as refused:
+            return AddDistributionPayload(
+                distribution=None, dataset=None, user_errors=user_errors(refused.errors)
+            )
+        db = info.context.db
+        distributions, datasets = sql_type_of(Distribution), sql_type_of(Dataset)
+        return AddDistributionPayload(
+            distribution=await reads.fetch_one(
+                db, distributions, [distributions.table.c.id == distribution_id]
+            ),
+            dataset=await reads.fetch_one(db, datasets, [datasets.table.c.id == dataset_id]),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(
+        description="公開の申請 / a publisher approves the current version and asks for "
+        "publication."
+    )
+    async def publish_dataset(self, info: Info, input: PublishDatasetInput) -> DatasetPayload:
+        service = PublicationService(info.context.db)
+        key = _key(input.id, "input.id")
+        return await _dataset(info, lambda: service.publish(key, input.version))
+
+    @strawberry.mutation(
+        description="共同発行の承認 / another publisher approves a joint dataset's current version."
+    )
+    async def approve_joint_dataset(
+        self, info: Info, input: ApproveJointDatasetInput
+    ) -> DatasetPayload:
+        service = PublicationService(info.context.db)
+        key = _key(input.id, "input.id")
+        return await _dataset(info, lambda: service.approve(key, input.version))
+
+    @strawberry.mutation(
+        description="非公開化 / the prefecture withdraws a dataset from publication, with a reason."
+    )
+    async def unpublish_dataset(self, info: Info, input: UnpublishDatasetInput) -> DatasetPayload:
+        service = PublicationService(info.context.db)
+        key = _key(input.id, "input.id")
+        return await _dataset(info, lambda: service.unpublish(key, input.version, input.reason))

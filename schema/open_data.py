@@ -269,7 +269,8 @@ class Dataset(Node):
         description="対象地域 / Spatial coverage: 全国地方公共団体コード of the areas covered."
     )
     version: int = strawberry.field(
-        description="版 / The version: an update names the version it read; each edit advances it."
+        description="版 / The version: a change names the version it read; edits and the "
+        "prefecture's withdrawal advance it, approvals name it (`publisherApprovals`)."
     )
     published_at: datetime | None = strawberry.field(
         description="公開日時 / When it was published."
