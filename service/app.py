@@ -1,6 +1,6 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL's files below /graphql/ide/), health at
 /healthz and /readyz, and the catalog for tools that do not speak GraphQL: DCAT-AP JSON-LD
-(/catalog.jsonld, /datasets/{id}.jsonld)."""
+(/catalog.jsonld, /datasets/{id}.jsonld) and a read-only CKAN Action API (/api/3/action/...)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from service.http_body import error_response
 from service.ide.page import asset_route
 from service.live import ChangeHub
 from service.logging import RequestIdMiddleware
+from service.open_data.ckan import CkanApi
 from service.open_data.interchange_http import Reader
 from service.open_data.jsonld import JsonLdEndpoints
 from service.settings import Settings, get_settings
@@ -126,6 +127,7 @@ def create_app(
     # The interchange reads as /graphql does: its authenticator, a session per request.
     reader = Reader(lambda: state["db"], lambda: graphql_app.authenticator)
     jsonld = JsonLdEndpoints(reader)
+    ckan = CkanApi(reader, settings)
     app = Starlette(
         routes=[
             Route("/", root),
@@ -137,6 +139,9 @@ def create_app(
             WebSocketRoute("/graphql", graphql_app),
             Route("/catalog.jsonld", jsonld.catalog, methods=["GET"]),
             Route("/datasets/{id}.jsonld", jsonld.dataset, methods=["GET"]),
+            # CKAN serves its Action API at both paths (ckanapi calls the unversioned one).
+            Route("/api/3/action/{action}", ckan.action, methods=["GET", "POST"]),
+            Route("/api/action/{action}", ckan.action, methods=["GET", "POST"]),
             *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
