@@ -2,8 +2,9 @@
 
 A scratch database gets the migrations, the seeds and bench/generate.py's data (with fewer
 datasets than the benchmark, to stay quick); then each benchmark query is planned as the API
-role under row-level security, and run through the API at two page sizes. The catalog's dataset
-page (bench/shapes.py) is run through the API on the compiled path, against the floor's bytes.
+role under row-level security, and run through the API at two page sizes. The catalog's reads
+(bench/shapes.py's dataset page, bench/search.py's workloads) are run through the API on the
+compiled path, the dataset page against the floor's bytes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from auth.tokens import mint_token
 from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
+from bench.search import WORKLOADS
 from bench.shapes import CALENDAR, CALENDAR_MONTH, DATASET, global_id
 from service.app import create_app
 from service.cli import prepare_database
@@ -363,7 +365,7 @@ async def test_read_pool_sessions_are_read_only_and_under_row_level_security(
                 await connection.execute("UPDATE dataset SET title = 'x' WHERE id = 1")
 
 
-# The catalog (issue 11): bench/shapes.py's dataset page.
+# The catalog (issue 11): bench/shapes.py's dataset page and bench/search.py's workloads.
 
 
 async def _owner_value(url: str, sql: str) -> Any:
@@ -430,3 +432,37 @@ async def test_the_floor_answers_the_dataset_page_with_dxlinks_bytes(
     assert codes == sorted(codes)
     assert json.loads(floor_answers["draft"])["data"]["dataset"] is None
     assert json.loads(floor_answers["a municipality"])["data"]["dataset"] is None
+
+
+SEARCH_BODIES = [
+    pytest.param(body, id=f"{workload.key}-{'-'.join(map(str, body['variables'].values()))}")
+    for workload in WORKLOADS
+    for body in workload.bodies()
+]
+
+
+@pytest.mark.parametrize("body", SEARCH_BODIES)
+async def test_catalog_search_workloads_are_compiled_and_find_datasets(
+    national_url: str, settings: Settings, body: dict[str, Any]
+) -> None:
+    """Every body bench/search.py times is answered by the compiled path without errors,
+    finds datasets (a page of 20 with its facets) and keeps to its filters."""
+    async with _pooled_app(national_url, settings) as (app, _):
+        answer = json.loads(await _post(app, body["query"], body["variables"], None))
+    page = answer["data"]["datasets"]
+    nodes = [edge["node"] for edge in page["edges"]]
+    assert page["totalCount"] > 0
+    assert len(nodes) == min(20, page["totalCount"])
+    assert sum(f["count"] for f in page["facets"]["licenses"]) == page["totalCount"]
+    variables = body["variables"]
+    if "publisher" in variables:
+        assert all(
+            variables["publisher"] in [p["code"] for p in node["publishers"]] for node in nodes
+        )
+    if "standardDataset" in variables:
+        assert {node["standardDataset"]["key"] for node in nodes} == {variables["standardDataset"]}
+    if "license" in variables:
+        assert [f["value"] for f in page["facets"]["licenses"]] == [variables["license"]]
+    if "theme" in variables:
+        themes = {f["value"]: f["count"] for f in page["facets"]["themes"]}
+        assert themes[variables["theme"]] == page["totalCount"]
