@@ -108,6 +108,16 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
             .cte("matched")
             .prefix_with("MATERIALIZED")
         )
+    elif where:
+        # Filters alone (a publisher, a standard dataset): the same, from the table itself.
+        table, conditions = scoped(spec, context)
+        columns = [table.c[name] for name in search.FOUND_COLUMNS]
+        matched = (
+            select(*columns)
+            .where(*conditions, *[on(table, w) for w in where])
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
 
     def facets(field_node: FieldNode) -> ColumnElement[str]:
         if matched is not None:
