@@ -109,11 +109,11 @@ END $$
 CREATE FUNCTION dxlink_search_datasets(grams text[])
 RETURNS TABLE (id integer, title varchar, status varchar, standard_dataset_id integer,
                license varchar, issued_on date, modified_on date, themes varchar[],
-               search_title text, search_text text, search_grams text[],
-               publisher_codes varchar[], formats varchar[])
+               search_title text, search_text text, publisher_codes varchar[],
+               formats varchar[])
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp ROWS 1000 AS $$
   SELECT d.id, d.title, d.status, d.standard_dataset_id, d.license, d.issued_on, d.modified_on,
-         d.themes, d.search_title, d.search_text, d.search_grams, d.publisher_codes, d.formats
+         d.themes, d.search_title, d.search_text, d.publisher_codes, d.formats
   FROM dataset d
   WHERE d.search_grams @> grams
     -- The read policy's rule (dxlink_can_read_dataset, dxlink_can_read_draft), as the

@@ -49,9 +49,7 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
             search.TermValues(
                 context.argument(args["search"], Text, lambda v, i=i: _query(v).terms[i].text),
                 context.argument(args["search"], Boolean, lambda v, i=i: _query(v).terms[i].latin),
-                context.argument(
-                    args["search"], ARRAY(Text), lambda v, i=i: _query(v).terms[i].pairs
-                ),
+                context.argument(args["search"], Text, lambda v, i=i: _query(v).terms[i].pattern),
             )
             for i in range(words)
         ]

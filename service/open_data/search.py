@@ -84,11 +84,23 @@ def normalise(value: str) -> str:
 @dataclass(frozen=True)
 class Term:
     """One word of a query: its normalised text, whether it is Latin (found only as written),
-    and its character pairs (a Japanese word matches with at least one of them)."""
+    and its character pairs (a Japanese word matches with at least one of them), as a regular
+    expression matching any of them."""
 
     text: str
     latin: bool
     pairs: list[str]
+
+    @property
+    def pattern(self) -> str:
+        return "|".join(_escape_regex(pair) for pair in self.pairs)
+
+
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\-")
+
+
+def _escape_regex(text: str) -> str:
+    return "".join(f"\\{c}" if c in _REGEX_SPECIAL else c for c in text)
 
 
 @dataclass(frozen=True)
@@ -116,9 +128,9 @@ def parse(search: str, argument: str = "search") -> Query | None:
         latin = all(" " <= c <= "~" for c in word)
         pairs = sorted({word[i : i + 2] for i in range(len(word) - 1)})
         terms.append(Term(word, latin, pairs))
-        grams.update(word)
-        if latin:
-            grams.update(pairs)  # found as written: every pair is there
+        # A Latin word is found as written: its pairs are all there, and they find far fewer
+        # candidates than its letters. A Japanese word holds every one of its characters.
+        grams.update(pairs if latin and pairs else word)
     return Query(terms=terms, grams=sorted(grams), whole=" ".join(words))
 
 
@@ -128,11 +140,11 @@ class TermValues:
 
     text: Any
     latin: Any
-    pairs: Any
+    pattern: Any
 
 
 def term_values(query: Query) -> list[TermValues]:
-    return [TermValues(t.text, t.latin, t.pairs) for t in query.terms]
+    return [TermValues(t.text, t.latin, t.pattern) for t in query.terms]
 
 
 def _texts(value: Any) -> Any:
@@ -152,7 +164,10 @@ def term_conditions(terms: Sequence[TermValues], table: Any) -> list[ColumnEleme
     return [
         or_(
             func.strpos(table.c.search_text, term.text) > 0,
-            and_(~cast(term.latin, Boolean), table.c.search_grams.overlap(_texts(term.pairs))),
+            and_(
+                ~cast(term.latin, Boolean),
+                table.c.search_text.regexp_match(cast(term.pattern, Text)),
+            ),
         )
         for term in terms
     ]
@@ -161,7 +176,7 @@ def term_conditions(terms: Sequence[TermValues], table: Any) -> list[ColumnEleme
 # What `dxlink_search_datasets` returns of each dataset (migration b9c0d1e2f3a4).
 FOUND_COLUMNS = (
     "id", "title", "status", "standard_dataset_id", "license", "issued_on", "modified_on",
-    "themes", "search_title", "search_text", "search_grams", "publisher_codes", "formats",
+    "themes", "search_title", "search_text", "publisher_codes", "formats",
 )  # fmt: skip
 
 
