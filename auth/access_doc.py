@@ -66,6 +66,7 @@ def render() -> str:
         Rows.ASSIGNED_IN_REGION: "assigned in own region",
         Rows.PUBLISHED: "published",
         Rows.PUBLISHED_OR_OWN: "published + own drafts",
+        Rows.OWN_DATASET: "own datasets",
     }
     for name, entity in POLICY.items():
         if name in PUBLIC_TYPES:

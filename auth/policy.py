@@ -57,6 +57,7 @@ class Rows(Enum):
     ASSIGNED_IN_REGION = "experts who are or were assigned in the principal's region"
     PUBLISHED = "published rows"
     PUBLISHED_OR_OWN = "published rows, and drafts the principal's municipality publishes"
+    OWN_DATASET = "rows of datasets the principal's municipality publishes (or created)"
 
 
 class Action(Enum):
@@ -71,8 +72,9 @@ class Action(Enum):
 class Write:
     """Who may do one operation (a mutation) to rows of an entity.
 
-    ``rows`` says, role by role, which rows (`Rows.ALL`, `Rows.OWN_MUNICIPALITY` or
-    `Rows.OWN_EXPERT`, judged on the row's scope: its municipality and expert); an update may
+    ``rows`` says, role by role, which rows (`Rows.ALL`, `Rows.OWN_MUNICIPALITY`,
+    `Rows.OWN_EXPERT` or `Rows.OWN_DATASET`, judged on the row's scope: its municipality, its
+    expert, the municipalities publishing its dataset); an update may
     change ``columns`` only (``version`` and ``updated_at`` always change with it). PostgreSQL
     enforces the same (migration f7a8b9c0d1e2): the service names its operation in the
     transaction-local setting ``dxlink.operation``, the write policies check the role and the
@@ -199,6 +201,17 @@ _CATALOG = {
     Role.municipal_staff: Rows.PUBLISHED_OR_OWN,
 }
 
+# Writes of the catalog: a municipality's staff write their own datasets (the prefecture any);
+# each publisher approves for itself; the prefecture alone unpublishes.
+_OWN_DATASETS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_DATASET)
+_OWN_APPROVAL = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY)
+_DATASET_FIELDS = (
+    *("title", "description", "keywords", "themes", "license", "update_frequency"),
+    *("issued_on", "modified_on", "contact_name", "contact_email", "contact_url"),
+    *("landing_page", "spatial", "standard_dataset_id", "status", "published_at"),
+)
+_APPROVAL = ("approved_version", "approved_at", "approved_by")
+
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
     "Prefecture",
@@ -212,6 +225,9 @@ PUBLIC_TYPES = (
     "Tier",
     "PublishedStatistic",
     "StandardDataset",
+    "StandardDatasetColumn",
+    "License",
+    "DatasetTheme",
 )
 
 POLICY: dict[str, EntityPolicy] = {
@@ -370,12 +386,61 @@ POLICY: dict[str, EntityPolicy] = {
         read=_CATALOG,
         published=dataset_t.c.status == DatasetStatus.PUBLISHED,
         published_by=_published_by(dataset_t.c.id),
+        municipality=dataset_t.c.lead_municipality_id,
+        writes={
+            "createDataset": Write(
+                frozenset({Action.INSERT}),
+                _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY),
+            ),
+            "updateDataset": Write(
+                frozenset({Action.UPDATE}), _OWN_DATASETS, frozenset(_DATASET_FIELDS)
+            ),
+            # A new distribution is an edit: a joint dataset asks its publishers again.
+            "addDistribution": Write(
+                frozenset({Action.UPDATE}), _OWN_DATASETS, frozenset({"status", "published_at"})
+            ),
+            "publishDataset": Write(
+                frozenset({Action.UPDATE}),
+                _OWN_DATASETS,
+                frozenset({"status", "published_at", "unpublished_reason"}),
+            ),
+            "approveJointDataset": Write(
+                frozenset({Action.UPDATE}), _OWN_DATASETS, frozenset({"status", "published_at"})
+            ),
+            "unpublishDataset": Write(
+                frozenset({Action.UPDATE}),
+                _roles(prefecture_admin=Rows.ALL),
+                frozenset({"status", "unpublished_reason"}),
+            ),
+        },
+    ),
+    "DatasetPublisher": EntityPolicy(
+        description="A publisher of a dataset and the version it approved: visible exactly "
+        "where its dataset is.",
+        read=_CATALOG,
+        published=publisher_t.c.dataset_published,
+        published_by=_published_by(publisher_t.c.dataset_id),
+        municipality=publisher_t.c.municipality_id,
+        writes={
+            "createDataset": Write(frozenset({Action.INSERT}), _OWN_DATASETS),
+            "updateDataset": Write(
+                frozenset({Action.INSERT, Action.UPDATE, Action.DELETE}),
+                _OWN_DATASETS,
+                frozenset({*_APPROVAL, "position"}),
+            ),
+            # Each publisher approves for itself; the editor's approval moves with its edit.
+            **{
+                operation: Write(frozenset({Action.UPDATE}), _OWN_APPROVAL, frozenset(_APPROVAL))
+                for operation in ("addDistribution", "publishDataset", "approveJointDataset")
+            },
+        },
     ),
     "Distribution": EntityPolicy(
         description="A file or API of a dataset: visible exactly where its dataset is.",
         read=_CATALOG,
         published=distribution_t.c.dataset_published,
         published_by=_published_by(distribution_t.c.dataset_id),
+        writes={"addDistribution": Write(frozenset({Action.INSERT}), _OWN_DATASETS)},
     ),
     # Sessions counted by month and a programme's progress: views that count, for each viewer,
     # the rows row-level security lets it read (security_invoker), so their rows are open to
@@ -393,6 +458,14 @@ POLICY: dict[str, EntityPolicy] = {
             ("ExpertMonth", "An expert's sessions in a month, counted as visible."),
             ("MunicipalityMonth", "A municipality's sessions in a month, counted as visible."),
             ("AssignmentMonth", "An assignment's sessions in a month, counted as visible."),
+        )
+    },
+    # The catalog's coverage: counts of published datasets, public like the datasets.
+    **{
+        name: EntityPolicy(description=description, read=_everyone())
+        for name, description in (
+            ("OpenDataCoverageCell", "Published datasets per municipality and standard dataset."),
+            ("OpenDataPublishersYear", "Municipalities publishing open data per fiscal year."),
         )
     },
     "AuditRecord": EntityPolicy(
@@ -471,6 +544,8 @@ class Scope:
 
     municipality_id: int | None = None
     expert_id: int | None = None
+    # The municipalities publishing (or leading) the row's dataset, for `Rows.OWN_DATASET`.
+    dataset_municipalities: frozenset[int] = frozenset()
 
 
 def write_rule(type_name: str, operation: str) -> Write | None:
@@ -500,6 +575,8 @@ def can_write(
             )
         case Rows.OWN_EXPERT:
             return scope.expert_id is not None and scope.expert_id == principal.expert_id
+        case Rows.OWN_DATASET:
+            return principal.municipality_id in scope.dataset_municipalities
         case _:
             return False
 

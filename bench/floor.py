@@ -1,7 +1,8 @@
 """The floor: each benchmark query answered by hand, as a careful engineer writes it with asyncpg.
 
 A bare Starlette app (part of the benchmark, never of the product), one route per query shape
-of bench/shapes.py: a few SQL statements through an asyncpg pool, the answer assembled in Python
+of bench/shapes.py (and `/dataset/pick`, which names the dataset the page shape reads): a few
+SQL statements through an asyncpg pool, the answer assembled in Python
 and encoded with orjson, byte for byte the JSON dxlink gives for the same GraphQL query.
 
 It reads what dxlink's public requests read, under the same row-level security: it logs in as
@@ -105,6 +106,34 @@ ORDER BY a.starts_on, a.id LIMIT $3
 CALENDAR_SESSIONS = """
 SELECT assignment_id, starts_at, ends_at, mode, status FROM dispatch_visit
 WHERE assignment_id = ANY($1::int[]) ORDER BY starts_at, id
+"""
+
+# The dataset page (bench/shapes.py `dataset`): the dataset with its license and standard
+# dataset, its municipal publishers by code and its distributions in order, in one statement
+# (the lists as arrays of records, as ONE does). Row-level security decides what the public
+# sees: an unpublished dataset is no row, and neither are its links and distributions.
+DATASET = """
+SELECT d.identifier, d.title, d.description, d.keywords, d.themes, d.license,
+  l.name AS license_name, l.url AS license_url, d.issued_on, d.modified_on,
+  d.update_frequency, d.version, s.key AS standard_key, s.name AS standard_name,
+  ARRAY(SELECT ROW(m.code, m.name) FROM dataset_publisher p
+        JOIN municipality m ON m.id = p.municipality_id
+        WHERE p.dataset_id = d.id ORDER BY m.code) AS publishers,
+  ARRAY(SELECT ROW(x.title, x.access_url, x.media_type, x.format, x.byte_size)
+        FROM distribution x WHERE x.dataset_id = d.id ORDER BY x.position, x.id)
+    AS distributions
+FROM dataset d
+LEFT JOIN license l ON l.key = d.license
+LEFT JOIN standard_dataset s ON s.id = d.standard_dataset_id
+WHERE d.id = $1
+"""
+# The dataset the page shape reads, chosen from the data as the public sees it: the first
+# published synthetic dataset that conforms to a standard dataset and has two distributions.
+DATASET_PICK = """
+SELECT d.id FROM dataset d
+WHERE d.synthetic AND d.status = 'PUBLISHED' AND d.standard_dataset_id IS NOT NULL
+  AND (SELECT count(*) FROM distribution x WHERE x.dataset_id = d.id) = 2
+ORDER BY d.id LIMIT 1
 """
 
 state: dict[str, asyncpg.Pool] = {}
@@ -345,6 +374,60 @@ async def calendar(request: Request) -> Response:
     return _json({"assignments": {"edges": edges}})
 
 
+def _row_id(global_id: str, type_name: str) -> int | None:
+    """The key of a global id of that type (base64url of `Type:key`), else None."""
+    try:
+        decoded = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+        name, _, key = decoded.partition(":")
+        return int(key) if name == type_name else None
+    except ValueError:
+        return None
+
+
+async def dataset(request: Request) -> Response:
+    key = _row_id(request.query_params["id"], "Dataset")
+    if key is None:  # another type's id: no dataset, as dxlink answers
+        return _json({"dataset": None})
+    async with state["pool"].acquire() as connection:
+        row = await connection.fetchrow(DATASET, key)
+    if row is None:  # none, or not the public's to read
+        return _json({"dataset": None})
+    license_info = None
+    if row["license_name"] is not None:
+        license_info = {"name": row["license_name"], "url": row["license_url"]}
+    standard = None
+    if row["standard_key"] is not None:
+        standard = {"key": row["standard_key"], "name": row["standard_name"]}
+    body = {
+        "id": _global_id("Dataset", key),
+        "identifier": row["identifier"],
+        "title": row["title"],
+        "description": row["description"],
+        "keywords": row["keywords"],
+        "themes": row["themes"],
+        "license": row["license"],
+        "licenseInfo": license_info,
+        "issuedOn": _iso(row["issued_on"]),
+        "modifiedOn": _iso(row["modified_on"]),
+        "updateFrequency": row["update_frequency"],
+        "version": row["version"],
+        "publishers": [{"code": code, "name": name} for code, name in row["publishers"]],
+        "standardDataset": standard,
+        "distributions": [
+            {"title": title, "accessUrl": url, "mediaType": media, "format": fmt, "byteSize": size}
+            for title, url, media, fmt, size in row["distributions"]
+        ],
+    }
+    return _json({"dataset": body})
+
+
+async def dataset_pick(request: Request) -> Response:
+    """The dataset the page shape reads (`DATASET_PICK`), as `{"id": ...}`."""
+    async with state["pool"].acquire() as connection:
+        key = await connection.fetchval(DATASET_PICK)
+    return Response(orjson.dumps({"id": key}), media_type="application/json")
+
+
 app = Starlette(
     routes=[
         Route("/nested", nested),
@@ -353,6 +436,8 @@ app = Starlette(
         Route("/search", search),
         Route("/region", in_region),
         Route("/calendar", calendar),
+        Route("/dataset", dataset),
+        Route("/dataset/pick", dataset_pick),
     ],
     lifespan=lifespan,
 )

@@ -32,6 +32,20 @@ COUNTS = [
 WAKAYAMA = 30
 KINDS = ["CITY", "TOWN", "TOWN", "VILLAGE"]
 THEMES = ["DX推進計画", "生成AI", "情報システム標準化", "オープンデータ", "BPR"]
+# Catalog entries beside the standard datasets' names, and sentences of their descriptions.
+CATALOG_TITLES = [
+    "避難所一覧", "人口統計", "観光入込客数", "予算書", "決算書", "ごみ収集カレンダー",
+    "消防団詰所一覧", "バス停留所一覧", "保育所入所状況", "図書館蔵書数", "児童館一覧",
+    "気象観測データ", "河川水位観測所", "道路工事情報", "ハザードマップ", "指定避難所一覧",
+    "文化財の写真", "選挙結果", "議会会議録", "統計書", "空き家バンク物件一覧", "農産物直売所一覧",
+    "Wi-Fiスポット一覧", "EV充電スタンド一覧", "市営住宅一覧", "医療機関の診療時間",
+    "子育て支援制度", "公園一覧", "トイレマップ", "イベントカレンダー",
+]  # fmt: skip
+CATALOG_NOTES = [
+    "毎月更新します。", "年度ごとに公開しています。", "Updated every quarter.",
+    "位置情報を含みます。", "CSVとExcelで提供します。", "Open data of the municipality.",
+]  # fmt: skip
+CATALOG_THEMES = ["GOVE", "SOCI", "HEAL", "EDUC", "ENVI", "TRAN", "JUST", "ECON", "REGI"]
 FORMATS = [("CSV", "text/csv"), ("XLSX", "application/vnd.ms-excel"), ("JSON", "application/json")]
 
 
@@ -115,16 +129,28 @@ async def _generate(connection: asyncpg.Connection, rng: random.Random, datasets
         columns=["municipality_id", "snapshot_on", "score", "computed_level", "level",
                  "overridden", "created_at"],
     )  # fmt: skip
+    # Titles, descriptions, themes and licenses from a generator of their own, so that the
+    # other rows are the same as before catalogs were searched (bench/shapes.py).
+    words = random.Random(20261201)
+    standards = dict(await connection.fetch("SELECT name, id FROM standard_dataset"))
+    names = [*standards, *CATALOG_TITLES]
+    records = []
+    for i in range(datasets):
+        name = words.choice(names)
+        records.append(
+            (f"synthetic-{i:06d}", f"合成{i:06d} {name}",
+             f"{name}の合成データです。{words.choice(CATALOG_NOTES)}",
+             ["合成", name[:4]], "PUBLISHED" if i % 10 else "DRAFT",
+             words.choice(["CC-BY-4.0", "CC-BY-4.0", "PDL-1.0", "CC0-1.0"]),
+             words.sample(CATALOG_THEMES, words.choice([1, 1, 2])), standards.get(name),
+             date(2020, 1, 1) + timedelta(days=rng.randrange(2400)), True, now, now)
+        )  # fmt: skip
     await connection.copy_records_to_table(
         "dataset",
-        records=[
-            (f"synthetic-{i:06d}", f"合成データセット{i:06d}", ["合成"],
-             "PUBLISHED" if i % 10 else "DRAFT", "PDL-1.0",
-             date(2020, 1, 1) + timedelta(days=rng.randrange(2400)), now, now)
-            for i in range(datasets)
-        ],
-        columns=["identifier", "title", "keywords", "status", "license", "modified_on",
-                 "created_at", "updated_at"],
+        records=records,
+        columns=["identifier", "title", "description", "keywords", "status", "license",
+                 "themes", "standard_dataset_id", "modified_on", "synthetic", "created_at",
+                 "updated_at"],
     )  # fmt: skip
     dataset_ids = [r["id"] for r in await connection.fetch("SELECT id FROM dataset ORDER BY id")]
     publishers = []

@@ -10,7 +10,8 @@ national data (bench/generate.py), and installs PostGraphile into bench/postgrap
 on the same database under the same row-level security, as the public (the dispatch
 calendar as a dispatch coordinator: a token for dxlink, the same settings for the others).
 Before timing it checks, shape by shape (bench/shapes.py), that dxlink and the floor give the
-same bytes and that PostGraphile gives the same data. Then wrk runs against each in two
+same bytes and that PostGraphile gives the same data (a shape that reads a row chosen from the
+data, the catalog's dataset page, first asks the floor which). Then wrk runs against each in two
 interleaved rounds (every shape on dxlink, the floor, PostGraphile; then all of it again), and
 it prints the issue's Markdown table (the mean of the two rounds) and each round's figures,
 with the CPU each server's process and PostgreSQL spent per request.
@@ -246,6 +247,16 @@ def dxlink_headers(shape: Shape) -> dict[str, str]:
 def postgraphile_headers(shape: Shape) -> dict[str, str]:
     """PostGraphile takes the principal's settings by a header (bench/postgraphile/server.mjs)."""
     return {} if shape.principal == "public" else {"X-Bench-Principal": "coordinator"}
+
+
+def completed(shape: Shape, floor_url: str) -> Shape:
+    """The shape with the row it reads, for a shape that picks one from the data."""
+    if shape.pick is None:
+        return shape
+    path, complete = shape.pick
+    answer = httpx.get(floor_url + path, timeout=120)
+    answer.raise_for_status()
+    return complete(shape, answer.json())
 
 
 def check(shape: Shape, urls: dict[str, str], with_postgraphile: bool) -> dict[str, Check]:
@@ -495,6 +506,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"PostGraphile v5: not measured: {postgraphile_reason}")
         with_postgraphile = node is not None
 
+        shapes = [completed(shape, urls["floor"]) for shape in shapes]
         checks = {shape.key: check(shape, urls, with_postgraphile) for shape in shapes}
         for shape in shapes:
             for who, result in checks[shape.key].items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -50,6 +50,17 @@ CALENDAR = (
     "query($month: String!) { assignments(month: $month, first: 50) { edges { node { "
     "id theme startsOn endsOn status municipality { code name } expert { name } "
     "sessions { startsAt endsAt mode status } } } } }"
+)
+
+# The catalog's dataset page (issue 11), as the public: a published dataset with its license,
+# publishers, standard dataset and distributions. Which dataset depends on the data, so the
+# floor names it (`/dataset/pick`: the first published synthetic dataset that conforms to a
+# standard dataset and has two distributions) and bench/run.py completes the shape with it.
+DATASET = (
+    "query($id: ID!) { dataset(id: $id) { id identifier title description keywords themes "
+    "license licenseInfo { name url } issuedOn modifiedOn updateFrequency version "
+    "publishers { code name } standardDataset { key name } "
+    "distributions { title accessUrl mediaType format byteSize } } }"
 )
 
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
@@ -102,6 +113,19 @@ PG_CALENDAR = (
     "{ nodes { startsAt endsAt mode status } } } } }"
 )
 
+# The dataset by its primary key (`rowId`: PostGraphile keeps `id` for its node id). Its
+# publishers are the municipal links (the prefecture's are left out, as dxlink's `publishers`
+# does); PostGraphile cannot order links by the municipality's code, so both views sort them.
+PG_DATASET = (
+    "query($rowId: Int!) { datasetByRowId(rowId: $rowId) { rowId identifier title description "
+    "keywords themes license licenseByLicense { name url } issuedOn modifiedOn updateFrequency "
+    "version datasetPublishersByDatasetId(filter: { municipalityId: { isNull: false } }) "
+    "{ nodes { municipalityByMunicipalityId { code name } } } "
+    "standardDatasetByStandardDatasetId { key name } "
+    "distributionsByDatasetId(orderBy: [POSITION_ASC, ROW_ID_ASC]) "
+    "{ nodes { title accessUrl mediaType format byteSize } } } }"
+)
+
 View = Callable[[dict[str, Any]], Any]
 
 
@@ -120,6 +144,9 @@ class Shape:
     # Who reads: `public` (no token) or `dispatch_coordinator` (bench/run.py mints its token
     # for dxlink; the floor and PostGraphile hold that principal's settings for the shape).
     principal: str = "public"
+    # A shape that reads a row chosen from the data: the floor's path that names it (a JSON
+    # object) and the shape for that answer; bench/run.py completes the shape before its checks.
+    pick: tuple[str, Callable[[Shape, dict[str, Any]], Shape]] | None = None
 
 
 def _nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -253,6 +280,72 @@ def _calendar_pg(data: dict[str, Any]) -> Any:
     ]  # fmt: skip
 
 
+def global_id(type_name: str, key: int) -> str:
+    """dxlink's global id: base64url of `Type:key`, without padding."""
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def _dataset_page(
+    key: int, identifier: str, title: str, description: str | None, keywords: list[str],
+    themes: list[str], license: str, license_info: dict[str, Any] | None,
+    issued_on: str | None, modified_on: str | None, update_frequency: str | None,
+    version: int, publishers: list[dict[str, Any]], standard: dict[str, Any] | None,
+    distributions: list[dict[str, Any]],
+) -> tuple[Any, ...]:  # fmt: skip
+    return (
+        key, identifier, title, description, keywords, themes, license,
+        license_info and (license_info["name"], license_info["url"]),
+        issued_on, modified_on, update_frequency, version,
+        sorted((p["code"], p["name"]) for p in publishers),
+        standard and (standard["key"], standard["name"]),
+        [
+            # PostGraphile gives BigInt as a string.
+            (d["title"], d["accessUrl"], d["mediaType"], d["format"],
+             None if d["byteSize"] is None else int(d["byteSize"]))
+            for d in distributions
+        ],
+    )  # fmt: skip
+
+
+def _dataset_dx(data: dict[str, Any]) -> Any:
+    d = data["dataset"]
+    if d is None:
+        return None
+    key = int(base64.urlsafe_b64decode(d["id"] + "==").decode().partition(":")[2])
+    return _dataset_page(
+        key, d["identifier"], d["title"], d["description"], d["keywords"], d["themes"],
+        d["license"], d["licenseInfo"], d["issuedOn"], d["modifiedOn"], d["updateFrequency"],
+        d["version"], d["publishers"], d["standardDataset"], d["distributions"],
+    )  # fmt: skip
+
+
+def _dataset_pg(data: dict[str, Any]) -> Any:
+    d = data["datasetByRowId"]
+    if d is None:
+        return None
+    publishers = [
+        link["municipalityByMunicipalityId"] for link in d["datasetPublishersByDatasetId"]["nodes"]
+    ]
+    return _dataset_page(
+        d["rowId"], d["identifier"], d["title"], d["description"], d["keywords"], d["themes"],
+        d["license"], d["licenseByLicense"], d["issuedOn"], d["modifiedOn"],
+        d["updateFrequency"], d["version"], publishers,
+        d["standardDatasetByStandardDatasetId"], d["distributionsByDatasetId"]["nodes"],
+    )  # fmt: skip
+
+
+def _dataset_of(shape: Shape, picked: dict[str, Any]) -> Shape:
+    """The dataset page shape for the dataset the floor picked."""
+    key = int(picked["id"])
+    dataset_id = global_id("Dataset", key)
+    return replace(
+        shape,
+        dxlink={"query": DATASET, "variables": {"id": dataset_id}},
+        floor="/dataset?" + urlencode({"id": dataset_id}),
+        postgraphile={"query": PG_DATASET, "variables": {"rowId": key}},
+    )
+
+
 def _next_month(month: str) -> str:
     year, number = (int(part) for part in month.split("-"))
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}-01"
@@ -320,6 +413,17 @@ SHAPES: list[Shape] = [
         },
         postgraphile_data=_calendar_pg,
         principal="dispatch_coordinator",
+    ),
+    Shape(
+        key="dataset",
+        label="dataset page: one dataset with license, publishers, standard, distributions",
+        # Completed with the dataset the floor picks (`pick`); no request is sent before.
+        dxlink={"query": DATASET, "variables": {"id": None}},
+        floor="/dataset",
+        dxlink_data=_dataset_dx,
+        postgraphile={"query": PG_DATASET, "variables": {"rowId": None}},
+        postgraphile_data=_dataset_pg,
+        pick=("/dataset/pick", _dataset_of),
     ),
     Shape(
         key="resolvers",

@@ -10,7 +10,8 @@ from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.dispatch_live import DispatchSubscription
 from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
-from resolvers.open_data import OpenDataQuery
+from resolvers.open_data import OpenDataMutation, OpenDataQuery
+from resolvers.open_data_coverage import OpenDataCoverageQuery
 from resolvers.tiers import TierQuery
 from resolvers.viewer import ViewerQuery
 
@@ -23,6 +24,7 @@ class Query(
     TierQuery,
     DispatchQuery,
     OpenDataQuery,
+    OpenDataCoverageQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -33,7 +35,7 @@ class Query(
     description="Everything a client can change: each mutation takes one `input` and answers "
     'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
 )
-class Mutation(DispatchMutation):
+class Mutation(DispatchMutation, OpenDataMutation):
     pass
 
 

@@ -23,16 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from auth.principal import Principal, Role
 from seeds import demo
+from seeds.demo_catalog_loader import write_catalog
 from service.database import RequestSession
 from service.dispatch.assignments import AssignmentService
 from service.dispatch.profiles import ExpertProfile, ProfileService, ProgrammeRules, Window
 from service.dispatch.repository import DispatchRepository
 from service.dispatch.sessions import SessionService
 from service.models import (
+    Dataset,
+    DatasetPublisher,
     DispatchAssignment,
     DispatchProgramme,
     DispatchRequest,
     DispatchVisit,
+    Distribution,
     Expert,
     ExpertAvailability,
     Municipality,
@@ -54,6 +58,10 @@ assignment_t = DispatchAssignment.__table__
 visit_t = DispatchVisit.__table__
 # Children before parents (the order removal deletes in).
 TABLES = (visit_t, assignment_t, request_t, availability_t, expert_t, programme_t)
+dataset_t = Dataset.__table__
+publisher_t = DatasetPublisher.__table__
+distribution_t = Distribution.__table__
+CATALOG_TABLES = (dataset_t, publisher_t, distribution_t)
 T = TypeVar("T")
 
 
@@ -79,7 +87,7 @@ class SyntheticRepository(DispatchRepository):
 
 async def synthetic_rows(connection: AsyncConnection) -> dict[str, int]:
     counts = {}
-    for table in reversed(TABLES):
+    for table in (*reversed(TABLES), *CATALOG_TABLES):
         statement = select(func.count()).select_from(table).where(table.c.synthetic)
         counts[table.name] = int(await connection.scalar(statement))
     return counts
@@ -117,6 +125,7 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
         await db.finish(commit=False)
         raise
     await db.finish(commit=True)
+    await write_catalog(connection, sessionmaker)
     # Back to the owner for the rest of the caller's transaction.
     await connection.execute(text("RESET ROLE"))
     outcome = DemoOutcome(True, await synthetic_rows(connection))
@@ -145,6 +154,10 @@ async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
             "removed; delete or move them first"
         )
     removed = {}
+    # The demo catalog: its publishers and distributions go with their datasets (cascade).
+    result = await connection.execute(delete(dataset_t).where(dataset_t.c.synthetic))
+    removed[dataset_t.name] = int(result.rowcount)  # type: ignore[attr-defined]
+    logger.info("demo: removed %d rows of %s", removed[dataset_t.name], dataset_t.name)
     for table in TABLES:
         condition = table.c.synthetic
         if table is availability_t:
@@ -192,7 +205,10 @@ async def _real_dependants(connection: AsyncConnection) -> list[str]:
     demo_experts = select(expert_t.c.id).where(expert_t.c.synthetic)
     demo_requests = select(request_t.c.id).where(request_t.c.synthetic)
     demo_assignments = select(assignment_t.c.id).where(assignment_t.c.synthetic)
+    demo_datasets = select(dataset_t.c.id).where(dataset_t.c.synthetic)
     checks = (
+        (publisher_t, publisher_t.c.dataset_id.in_(demo_datasets)),
+        (distribution_t, distribution_t.c.dataset_id.in_(demo_datasets)),
         (request_t, request_t.c.programme_id.in_(demo_programmes)),
         (
             assignment_t,

@@ -35,6 +35,8 @@ from service.models import (
     AssessmentQuestion,
     AssessmentRound,
     AssessmentSection,
+    DatasetTheme,
+    License,
     Municipality,
     MunicipalityKind,
     Prefecture,
@@ -42,6 +44,7 @@ from service.models import (
     QuestionKind,
     Region,
     StandardDataset,
+    StandardDatasetColumn,
     SupportTier,
 )
 
@@ -217,8 +220,54 @@ async def load_seeds(conn: AsyncConnection) -> SeedReport:
         ["key"],
         report,
     )
+    await _load_catalog_reference(conn, report)
     logger.info("seeded reference data; rows written: %s", report or "none (all up to date)")
     return report
+
+
+async def _load_catalog_reference(conn: AsyncConnection, report: SeedReport) -> None:
+    """The configured licenses, the data themes and the standard datasets' columns."""
+    licenses = await upsert(
+        conn,
+        License,
+        [
+            {"key": row["key"], "name": row["name"], "url": row["url"], "position": i}
+            for i, row in enumerate(read_csv("licenses.csv"), start=1)
+        ],
+        ["key"],
+        report,
+    )
+    await prune(conn, License, licenses, ["key"], report)
+    await upsert(
+        conn,
+        DatasetTheme,
+        [
+            {"code": r["code"], "name": r["name"], "label_en": r["label_en"], "position": i}
+            for i, r in enumerate(read_csv("dataset_themes.csv"), start=1)
+        ],
+        ["code"],
+        report,
+    )
+    standards = {
+        name: id_
+        for id_, name in (await conn.execute(select(StandardDataset.id, StandardDataset.name)))
+    }
+    columns = [
+        {
+            "standard_dataset_id": standards[row["dataset"]],
+            "position": int(row["order"]),
+            "name": row["column"],
+            "description": row["description"] or None,
+            # The current format's header row says nothing of what is required.
+            "required": {"Required": True, "Optional": False}.get(row["required"]),
+            "format_generation": row["format_generation"],
+        }
+        for row in read_csv("standard_dataset_columns.csv")
+    ]
+    kept = await upsert(
+        conn, StandardDatasetColumn, columns, ["standard_dataset_id", "name"], report
+    )
+    await prune(conn, StandardDatasetColumn, kept, ["standard_dataset_id", "name"], report)
 
 
 async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:

@@ -1,5 +1,6 @@
 """The ASGI application: GraphQL at /graphql (GraphiQL's files below /graphql/ide/), health at
-/healthz and /readyz."""
+/healthz and /readyz, and the catalog for tools that do not speak GraphQL: DCAT-AP JSON-LD
+(/catalog.jsonld, /datasets/{id}.jsonld) and a read-only CKAN Action API (/api/3/action/...)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from service.http_body import error_response
 from service.ide.page import asset_route
 from service.live import ChangeHub
 from service.logging import RequestIdMiddleware
+from service.open_data.ckan import CkanApi
+from service.open_data.interchange_http import Reader
+from service.open_data.jsonld import JsonLdEndpoints
 from service.settings import Settings, get_settings
 
 logger = logging.getLogger("dxlink")
@@ -107,10 +111,23 @@ def create_app(
     async def not_found(request: Request, exc: Exception) -> Response:
         return error_response(f"No such path: {request.url.path}", status=404, code="NOT_FOUND")
 
+    async def method_not_allowed(request: Request, exc: Exception) -> Response:
+        allow = getattr(exc, "headers", None) or {}
+        return error_response(
+            f"{request.method} is not allowed at {request.url.path}.",
+            status=405,
+            code="METHOD_NOT_ALLOWED",
+            headers={"Allow": allow["Allow"]} if "Allow" in allow else None,
+        )
+
     verifier = verifier or TokenVerifier(settings)
     graphql_app = GraphQLApp(build_schema(settings), settings, database, verifier)
     if database is not None:
         state["db"] = database
+    # The interchange reads as /graphql does: its authenticator, a session per request.
+    reader = Reader(lambda: state["db"], lambda: graphql_app.authenticator)
+    jsonld = JsonLdEndpoints(reader)
+    ckan = CkanApi(reader, settings)
     app = Starlette(
         routes=[
             Route("/", root),
@@ -120,10 +137,15 @@ def create_app(
             Route("/graphql", graphql_app),
             # Subscriptions (graphql-transport-ws; ARCHITECTURE.md, "Live changes").
             WebSocketRoute("/graphql", graphql_app),
+            Route("/catalog.jsonld", jsonld.catalog, methods=["GET"]),
+            Route("/datasets/{id}.jsonld", jsonld.dataset, methods=["GET"]),
+            # CKAN serves its Action API at both paths (ckanapi calls the unversioned one).
+            Route("/api/3/action/{action}", ckan.action, methods=["GET", "POST"]),
+            Route("/api/action/{action}", ckan.action, methods=["GET", "POST"]),
             *([asset_route()] if settings.graphiql else []),
         ],
         lifespan=lifespan,
-        exception_handlers={Exception: server_error, 404: not_found},
+        exception_handlers={Exception: server_error, 404: not_found, 405: method_not_allowed},
     )
     app.state.graphql = graphql_app
     app.add_middleware(RequestIdMiddleware)

@@ -15,7 +15,7 @@ import strawberry
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, VariableDefinitionNode
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -53,6 +53,7 @@ from service.http_body import (
     graphql_request,
     loads,
     read_body,
+    unauthenticated_response,
 )
 from service.ide.page import graphiql_page
 from service.input_guard import RejectNulCharacters
@@ -267,7 +268,7 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             principal = await self.authenticator.principal(request.headers.getlist("authorization"))
         except AuthenticationError as exc:
-            return _unauthenticated(exc.reason), receive
+            return unauthenticated_response(exc.reason), receive
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
@@ -507,16 +508,3 @@ def _replay(body: bytes) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return receive
-
-
-def _unauthenticated(reason: str) -> JSONResponse:
-    """401 with a GraphQL-shaped body, so clients handle it like any other error."""
-    error = {
-        "message": f"Unauthenticated: {reason}",
-        "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
-    }
-    return JSONResponse(
-        {"data": None, "errors": [error]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-    )

@@ -154,3 +154,17 @@ def error_response(
 
 def bad_request_response(error: BadRequest) -> JSONResponse:
     return error_response(error.message, status=error.status, code=error.code, **error.extensions)
+
+
+def unauthenticated_response(reason: str) -> JSONResponse:
+    """401 for a refused bearer token, with a GraphQL-shaped body, so clients handle it like any
+    other error (/graphql and the catalog's JSON-LD answer the same)."""
+    error = {
+        "message": f"Unauthenticated: {reason}",
+        "extensions": {"code": "UNAUTHENTICATED", "reason": reason},
+    }
+    return JSONResponse(
+        {"data": None, "errors": [error]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )

@@ -63,6 +63,22 @@ class Code(Enum):
     SESSION_ALREADY_HELD = "the session was held"
     REPORT_MISSING = "the session has no report to confirm"
     ALREADY_CONFIRMED = "the report is confirmed already"
+    INVALID_URL = "not an absolute http:// or https:// URL with a host"
+    INVALID_EMAIL = "not an e-mail address"
+    INVALID_MEDIA_TYPE = "not an IANA media type (type/subtype, e.g. text/csv)"
+    INVALID_CHECKSUM = "the checksum is not hexadecimal of its algorithm's length"
+    NOT_IN_LIST = (
+        "not one of the configured values (licenses, data themes, update frequencies, "
+        "standard datasets, checksum algorithms)"
+    )
+    MODIFIED_BEFORE_ISSUED = "the dataset would be modified before it was issued"
+    MISSING_COLUMN = "a column the standard dataset requires is missing"
+    NO_DISTRIBUTION = "the dataset has no distribution to publish"
+    DESCRIPTION_MISSING = "the dataset has no description (DCAT-AP requires one)"
+    ALREADY_PUBLISHED = "the dataset is published already"
+    ALREADY_APPROVED = "the publisher approved the current version already"
+    NOT_PENDING_APPROVAL = "the dataset is not waiting for its publishers' approval"
+    NOT_PUBLISHED = "the dataset is neither published nor waiting for approval"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 A scratch database gets the migrations, the seeds and bench/generate.py's data (with fewer
 datasets than the benchmark, to stay quick); then each benchmark query is planned as the API
-role under row-level security, and run through the API at two page sizes.
+role under row-level security, and run through the API at two page sizes. The catalog's reads
+(bench/shapes.py's dataset page, bench/search.py's workloads) are run through the API on the
+compiled path, the dataset page against the floor's bytes.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from auth.tokens import mint_token
 from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
-from bench.shapes import CALENDAR, CALENDAR_MONTH
+from bench.search import WORKLOADS
+from bench.shapes import CALENDAR, CALENDAR_MONTH, DATASET, global_id
 from service.app import create_app
 from service.cli import prepare_database
 from service.compiler import compile_plan
 from service.database import (
     API_ROLE,
+    PRINCIPAL_SETTINGS,
     SESSION_PRINCIPAL,
     Database,
     create_engine,
@@ -359,3 +363,106 @@ async def test_read_pool_sessions_are_read_only_and_under_row_level_security(
             )
             with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
                 await connection.execute("UPDATE dataset SET title = 'x' WHERE id = 1")
+
+
+# The catalog (issue 11): bench/shapes.py's dataset page and bench/search.py's workloads.
+
+
+async def _owner_value(url: str, sql: str) -> Any:
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return await connection.fetchval(sql)
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def _floor_client(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+    """bench/floor.py in process, as bench/run.py starts it: the API role with the public's
+    settings (and a coordinator's for its calendar pool)."""
+    public = dict(zip(PRINCIPAL_SETTINGS, principal_values(PUBLIC, ""), strict=True))
+    coordinator = dict(zip(PRINCIPAL_SETTINGS, principal_values(COORDINATOR, ""), strict=True))
+    monkeypatch.setenv("DATABASE_URL", url.replace("+asyncpg", ""))
+    monkeypatch.setenv("BENCH_PRINCIPAL_SETTINGS", json.dumps(public))
+    monkeypatch.setenv("BENCH_COORDINATOR_SETTINGS", json.dumps(coordinator))
+    async with floor.lifespan(floor.app):
+        transport = httpx.ASGITransport(app=floor.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
+            yield client
+
+
+# Datasets the page is read for, besides the one the benchmark picks: a joint one (two
+# municipal publishers, in code order), a draft (no dataset for the public).
+PAGE_DATASETS = {
+    "joint": (
+        "SELECT d.id FROM dataset d WHERE d.status = 'PUBLISHED' AND (SELECT count(*) "
+        "FROM dataset_publisher p WHERE p.dataset_id = d.id AND p.municipality_id IS NOT NULL) "
+        "= 2 ORDER BY d.id LIMIT 1"
+    ),
+    "draft": "SELECT id FROM dataset WHERE status = 'DRAFT' ORDER BY id LIMIT 1",
+}
+
+
+async def test_the_floor_answers_the_dataset_page_with_dxlinks_bytes(
+    national_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/run.py times the floor only when it gives dxlink's bytes; this keeps that true
+    for the dataset it picks and for the pages around it: two publishers, a draft the public
+    may not read, another type's id."""
+    async with _floor_client(national_url, monkeypatch) as floor_client:
+        picked = (await floor_client.get("/dataset/pick")).json()["id"]
+        ids = {"picked": global_id("Dataset", picked)}
+        for name, sql in PAGE_DATASETS.items():
+            ids[name] = global_id("Dataset", await _owner_value(national_url, sql))
+        ids["a municipality"] = global_id("Municipality", 1)
+        floor_answers = {
+            name: (await floor_client.get("/dataset", params={"id": value})).content
+            for name, value in ids.items()
+        }
+    async with _pooled_app(national_url, settings) as (app, _):
+        for name, value in ids.items():
+            ours = await _post(app, DATASET, {"id": value}, None)
+            assert ours == floor_answers[name], name
+    page = json.loads(floor_answers["picked"])["data"]["dataset"]
+    assert len(page["distributions"]) == 2
+    assert page["standardDataset"] is not None
+    joint = json.loads(floor_answers["joint"])["data"]["dataset"]
+    codes = [p["code"] for p in joint["publishers"]]
+    assert len(codes) == 2
+    assert codes == sorted(codes)
+    assert json.loads(floor_answers["draft"])["data"]["dataset"] is None
+    assert json.loads(floor_answers["a municipality"])["data"]["dataset"] is None
+
+
+SEARCH_BODIES = [
+    pytest.param(body, id=f"{workload.key}-{'-'.join(map(str, body['variables'].values()))}")
+    for workload in WORKLOADS
+    for body in workload.bodies()
+]
+
+
+@pytest.mark.parametrize("body", SEARCH_BODIES)
+async def test_catalog_search_workloads_are_compiled_and_find_datasets(
+    national_url: str, settings: Settings, body: dict[str, Any]
+) -> None:
+    """Every body bench/search.py times is answered by the compiled path without errors,
+    finds datasets (a page of 20 with its facets) and keeps to its filters."""
+    async with _pooled_app(national_url, settings) as (app, _):
+        answer = json.loads(await _post(app, body["query"], body["variables"], None))
+    page = answer["data"]["datasets"]
+    nodes = [edge["node"] for edge in page["edges"]]
+    assert page["totalCount"] > 0
+    assert len(nodes) == min(20, page["totalCount"])
+    assert sum(f["count"] for f in page["facets"]["licenses"]) == page["totalCount"]
+    variables = body["variables"]
+    if "publisher" in variables:
+        assert all(
+            variables["publisher"] in [p["code"] for p in node["publishers"]] for node in nodes
+        )
+    if "standardDataset" in variables:
+        assert {node["standardDataset"]["key"] for node in nodes} == {variables["standardDataset"]}
+    if "license" in variables:
+        assert [f["value"] for f in page["facets"]["licenses"]] == [variables["license"]]
+    if "theme" in variables:
+        themes = {f["value"]: f["count"] for f in page["facets"]["themes"]}
+        assert themes[variables["theme"]] == page["totalCount"]

@@ -50,6 +50,10 @@ DISPATCH = (
     "dispatch_request",
     "dispatch_assignment",
     "dispatch_visit",
+    # The demo catalog.
+    "dataset",
+    "dataset_publisher",
+    "distribution",
 )
 CALENDAR = """
 query($month: String!) {
@@ -319,12 +323,76 @@ async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Se
         "SELECT entity, action, actor_subject, actor_role, after ->> 'synthetic' AS synthetic "
         "FROM audit_log",
     )
-    assert {(r["actor_subject"], r["actor_role"]) for r in audit} == {(SUBJECT, "prefecture_admin")}
+    # The dispatch demo as the prefecture; each catalog entry as its own municipality's staff.
+    actors = {(r["actor_subject"], r["actor_role"]) for r in audit}
+    assert (SUBJECT, "prefecture_admin") in actors
+    assert {role for subject, role in actors if subject != SUBJECT} == {"municipal_staff"}
+    assert all(subject.startswith(SUBJECT) for subject, _ in actors)
     inserted = defaultdict(int)
     for record in audit:
         assert record["synthetic"] == "true", record
         inserted[record["entity"]] += record["action"] == "insert"
     assert dict(inserted) == counts
+
+
+CATALOG = """
+query($search: String) {
+  datasets(search: $search, first: 100) {
+    totalCount
+    facets { publishers { value count } }
+    nodes { identifier title status synthetic publishers { code }
+      distributions { format columns synthetic } standardDataset { key } }
+  }
+  openDataPublishersByYear { fiscalYear municipalities newMunicipalities }
+  openDataCoverage { municipality { code } standardDataset { key } datasets }
+}
+"""
+
+
+async def _graphql(
+    api: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    response = await api.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+async def test_the_demo_catalog_shows_the_programme_s_open_data(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    public = await _graphql(api, CATALOG, {})
+    datasets = public["datasets"]["nodes"]
+    # Thirteen municipalities publish (8 from FY2023, 5 more in FY2024), every record synthetic.
+    assert len(public["datasets"]["facets"]["publishers"]) == 13
+    assert all(d["synthetic"] and d["status"] == "PUBLISHED" for d in datasets)
+    assert all(x["synthetic"] for d in datasets for x in d["distributions"])
+    years = {y["fiscalYear"]: y for y in public["openDataPublishersByYear"]}
+    assert years[2023]["municipalities"] == 8
+    assert years[2024] == {"fiscalYear": 2024, "municipalities": 13, "newMunicipalities": 5}
+    # A joint regional dataset, public once both cities approved; the pending one is not.
+    joint = [d for d in datasets if len(d["publishers"]) > 1]
+    assert [[p["code"] for p in d["publishers"]] for d in joint] == [["302015", "302023"]]
+    assert not any("西牟婁" in d["title"] for d in datasets)
+    # Standard datasets with their standard's columns, and the Japanese search over them.
+    aed = next(d for d in datasets if d["standardDataset"] == {"key": "A-08"})
+    assert {"名称", "名称_カナ", "住所", "設置位置"} <= set(aed["distributions"][0]["columns"])
+    found = await _graphql(api, CATALOG, {"search": "避難所"})
+    assert "指定緊急避難場所一覧（海草地域 共同）" in [
+        d["title"] for d in found["datasets"]["nodes"]
+    ]
+    assert len(public["openDataCoverage"]) >= 30
+    # 白浜町's staff see the dataset waiting for their approval.
+    token = mint_token(settings, role=Role.municipal_staff, subject="demo-shirahama",
+                       scope={"municipality": "304018"})  # fmt: skip
+    own = await _graphql(api, CATALOG, {"search": "西牟婁"}, token)
+    assert [(d["title"], d["status"]) for d in own["datasets"]["nodes"]] == [
+        ("観光施設一覧（西牟婁地域 共同）", "PENDING_APPROVAL")
+    ]
 
 
 def test_a_second_run_adds_nothing_and_says_so(

@@ -38,9 +38,10 @@ const coordinatorSettings = JSON.parse(required("PG_SETTINGS_COORDINATOR"));
 const port = Number(required("PORT"));
 
 // PostGraphile offers filters and orders only on indexed columns; dxlink's search reads names,
-// readings and romaji without an index (1,741 rows), and dxlink orders regions and assignments
-// by unindexed columns. These tags give PostGraphile the same filters and orders (smart tags:
-// the documented way), so both answer the same rows in the same order.
+// readings and romaji without an index (1,741 rows), and dxlink orders regions, assignments
+// and a dataset's distributions by unindexed columns. These tags give PostGraphile the same
+// filters and orders (smart tags: the documented way), so both answer the same rows in the same
+// order.
 const SmartTags = jsonPgSmartTags({
   version: 1,
   config: {
@@ -58,6 +59,8 @@ const SmartTags = jsonPgSmartTags({
         },
       },
       dispatch_visit: { attribute: { starts_at: { tags: { behavior: "+orderBy" } } } },
+      // The dataset page: distributions in dxlink's order (position, then id).
+      distribution: { attribute: { position: { tags: { behavior: "+orderBy" } } } },
     },
   },
 });

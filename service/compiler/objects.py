@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -314,10 +314,30 @@ def connection(
     ordering: Ordering,
     args: dict[str, Arg],
     default_page_size: int,
+    extra: Mapping[str, Callable[[FieldNode], ColumnElement[str]]] | None = None,
+    ranked_in: Any = None,
 ) -> ColumnElement[str]:
-    """A cursor connection over ``spec``'s rows in ``ordering`` (arguments `first`, `after`)."""
+    """A cursor connection over ``spec``'s rows in ``ordering`` (arguments `first`, `after`);
+    ``extra`` builds the connection type's own fields (a search's facets).
+
+    ``ranked_in``: a row source shaped like ``spec``'s table (its columns by the same names,
+    `id` among them) holding exactly the rows of the connection, already filtered and scoped
+    (a catalog search's matches). The rows are then ranked and counted in it, and only the
+    page's rows are read from the table, under the policy."""
     alias, conditions = scoped(spec, context)
-    filtered = [*conditions, *[on(alias, w) for w in where]]
+    target: Any = alias if ranked_in is None else ranked_in
+
+    def at(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+        if ranked_in is None:
+            return on(alias, expr)
+        # By name, and only the table's own columns (a subquery's `id` is another table's).
+        return ClauseAdapter(
+            ranked_in,
+            adapt_on_names=True,
+            include_fn=lambda c: getattr(c, "table", None) is spec.table,
+        ).traverse(expr)
+
+    filtered = [*conditions, *[on(alias, w) for w in where]] if ranked_in is None else []
     page_filters = list(filtered)
     after = args["after"]
     has_previous = context.decide(after, lambda v: v is not None)
@@ -330,11 +350,11 @@ def connection(
             )
             for i, sort_key in enumerate(ordering.keys)
         ]
-        page_filters.append(on(alias, ordering.after(values)))
+        page_filters.append(at(ordering.after(values)))
     first = page_size(context, args["first"], default_page_size)
     limit = page_size(context, args["first"], default_page_size, plus=1)
-    sort = [on(alias, k.expr) for k in ordering.keys]
-    order = [on(alias, c) for c in ordering.order_by()]
+    sort = [at(k.expr) for k in ordering.keys]
+    order = [at(c) for c in ordering.order_by()]
     connection_type = _unwrap(context.schema.get_type("Query").fields[node.name.value].type)
     assert node.selection_set is not None
     selected = fields(node.selection_set, connection_type.name, context)
@@ -343,11 +363,13 @@ def connection(
     # well: one scan, the count a window over it (`count(*) OVER ()`, taken before the LIMIT).
     # Without filters a count of the table and an index-ordered page that stops early are
     # cheaper; after a cursor the page's rows are not all the rows.
-    shared_count = bool(where) and not has_previous and "totalCount" in names
+    filters_given = bool(where) or ranked_in is not None
+    shared_count = filters_given and not has_previous and "totalCount" in names
     page = None
     if names & {"edges", "nodes", "pageInfo"} or shared_count:
+        ranking = None if ranked_in is None else (ranked_in, conditions)
         page = _page(spec, alias, page_filters, order, sort, first, limit, ordering,
-                     has_previous, shared_count, context)  # fmt: skip
+                     has_previous, shared_count, context, ranking)  # fmt: skip
     parts: list[ColumnElement[Any] | str] = []
     for field in selected:
         parts.append(key((field.alias or field.name).value, not parts))
@@ -359,11 +381,13 @@ def connection(
                 assert page is not None
                 parts.append(page(field, name))
             else:
-                count = select(func.count()).select_from(alias).where(*filtered)
+                count = select(func.count()).select_from(target).where(*filtered)
                 parts.append(cast(count.scalar_subquery(), Text))
         elif name in ("edges", "nodes", "pageInfo"):
             assert page is not None
             parts.append(page(field, name))
+        elif extra is not None and name in extra:
+            parts.append(extra[name](field))
         else:
             raise NotCompilable(f"connection field {name}")
     parts.append("}")
@@ -374,24 +398,55 @@ def _unwrap(graphql_type: Any) -> Any:
     return graphql_type.of_type if isinstance(graphql_type, GraphQLNonNull) else graphql_type
 
 
-def _page(spec, alias, filters, order, sort, first, limit, ordering, has_previous, total, context):  # type: ignore[no-untyped-def]
+def _page(
+    spec,
+    alias,
+    filters,
+    order,
+    sort,
+    first,
+    limit,
+    ordering,
+    has_previous,
+    total,
+    context,
+    ranking=None,
+):  # type: ignore[no-untyped-def]
     """Builders for edges / nodes / pageInfo (and, with ``total``, totalCount) over one page
-    subquery (LIMIT first + 1)."""
+    subquery (LIMIT first + 1). With ``ranking`` (a row source and the policy's conditions on
+    ``alias``) the rows are ranked in the source and the page's rows read from ``alias``."""
     counted = [func.count().over().label("__total")] if total else []
-    base = (
-        select(
-            alias,
-            func.row_number().over(order_by=order).label("__position"),
-            *[s.label(f"__sort{i}") for i, s in enumerate(sort)],
-            *counted,
+    ranked = [
+        func.row_number().over(order_by=order).label("__position"),
+        *[s.label(f"__sort{i}") for i, s in enumerate(sort)],
+        *counted,
+    ]
+    if ranking is None:
+        base = (
+            select(alias, *ranked)
+            .where(*filters)
+            .order_by(*order)
+            .limit(limit)
+            # A common table expression: the page is read once, however many of edges, nodes,
+            # pageInfo and totalCount read it (a subquery would run again for each of them).
+            .cte()
         )
-        .where(*filters)
-        .order_by(*order)
-        .limit(limit)
-        # A common table expression: the page is read once, however many of edges, nodes,
-        # pageInfo and totalCount read it (a subquery would run again for each of them).
-        .cte()
-    )
+    else:
+        source, conditions = ranking
+        top = (
+            select(source.c.id.label("__key"), *ranked)
+            .select_from(source)
+            .where(*filters)
+            .order_by(*order)
+            .limit(limit)
+            .cte()
+        )
+        base = (
+            select(alias, *[top.c[c.name] for c in ranked])
+            .join_from(alias, top, alias.c.id == top.c.__key)
+            .where(*conditions)
+            .cte()
+        )
     in_page = base.c.__position <= first
 
     def aggregate(item: ColumnElement[str]) -> ColumnElement[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
+from service.compiler import catalog
 from service.compiler.binding import Arg, Context, NotCompilable
 from service.compiler.objects import (
     connection,
@@ -462,6 +463,13 @@ ROOTS: dict[str, RootBuilder] = {
     "prefectures": _all("Prefecture"),
     "tiers": _all("Tier"),
     "standardDatasets": _all("StandardDataset"),
+    "licenses": _all("License"),
+    "datasetThemes": _all("DatasetTheme"),
+    "datasets": catalog.datasets,
+    "dataset": catalog.dataset,
+    "openDataCoverage": catalog.coverage_cells,
+    "openDataPublishersByYear": catalog.publishers_by_year,
+    "overdueDatasets": catalog.overdue_datasets,
     "assessmentFrameworks": _all("AssessmentFramework"),
     "assessmentFramework": _framework,
     "publishedStatistics": _statistics,

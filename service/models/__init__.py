@@ -26,7 +26,15 @@ from service.models.dispatch import (
 )
 from service.models.geography import Municipality, MunicipalityKind, Prefecture, Region
 from service.models.idempotency import IdempotencyKey
-from service.models.open_data import Dataset, DatasetPublisher, Distribution, StandardDataset
+from service.models.open_data import (
+    Dataset,
+    DatasetPublisher,
+    DatasetTheme,
+    Distribution,
+    License,
+    StandardDataset,
+    StandardDatasetColumn,
+)
 from service.models.statistics import PublishedStatistic
 from service.models.tier import SupportTier, TierAssignment
 from service.models.working_group import WorkingGroup, WorkingGroupMembership
@@ -44,6 +52,7 @@ __all__ = [
     "Base",
     "Dataset",
     "DatasetPublisher",
+    "DatasetTheme",
     "DispatchAssignment",
     "DispatchProgramme",
     "DispatchRequest",
@@ -52,6 +61,7 @@ __all__ = [
     "Expert",
     "ExpertAvailability",
     "IdempotencyKey",
+    "License",
     "Municipality",
     "MunicipalityKind",
     "Prefecture",
@@ -61,6 +71,7 @@ __all__ = [
     "RequestStatus",
     "ResponseStatus",
     "StandardDataset",
+    "StandardDatasetColumn",
     "SupportTier",
     "TierAssignment",
     "WorkingGroup",

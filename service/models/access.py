@@ -28,5 +28,7 @@ class WriteRule(Base):
 
     __table_args__ = (
         CheckConstraint("action IN ('insert', 'update', 'delete')", name="action_known"),
-        CheckConstraint("rows IN ('all', 'own_municipality', 'own_expert')", name="rows_known"),
+        CheckConstraint(
+            "rows IN ('all', 'own_municipality', 'own_expert', 'own_dataset')", name="rows_known"
+        ),
     )

@@ -53,3 +53,23 @@ programme_progress = Table(
     Column("sessions_held", Integer),
     Column("sessions_held_on_site", Integer),
 )
+
+# The open-data catalog's coverage (migration b9c0d1e2f3a4): published datasets per
+# municipality and standard dataset, and publishing municipalities per fiscal year.
+catalog_coverage = Table(
+    "catalog_coverage",
+    VIEWS,
+    Column("municipality_id", Integer, primary_key=True),
+    Column("standard_dataset_id", Integer, primary_key=True),
+    Column("datasets", Integer),
+    Column("last_modified_on", Date),
+)
+
+catalog_publishers_by_year = Table(
+    "catalog_publishers_by_year",
+    VIEWS,
+    Column("prefecture_id", Integer, primary_key=True),
+    Column("fiscal_year", Integer, primary_key=True),
+    Column("municipalities", Integer),
+    Column("new_municipalities", Integer),
+)

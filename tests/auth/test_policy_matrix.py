@@ -147,6 +147,9 @@ PUBLIC_LOOKUPS = {
     "Tier": "{ tiers { id } }",
     "PublishedStatistic": "{ publishedStatistics { id } }",
     "StandardDataset": "{ standardDatasets { id } }",
+    "StandardDatasetColumn": "{ standardDatasets { columns { id } } }",
+    "License": "{ licenses { id } }",
+    "DatasetTheme": "{ datasetThemes { id } }",
 }
 
 

@@ -24,11 +24,14 @@ CHECKED_FIRST = {
     "ck_dispatch_visit_hours_positive": "sessions.py record_report",
     "ck_expert_availability_period_ordered": "profiles.py _windows",
     "ck_expert_capacity_non_negative": "profiles.py _expert_values",
+    "ck_dataset_themes_known": "open_data/datasets.py _values (the dataset_theme table)",
+    "ck_dataset_publisher_one_publisher": "open_data/datasets.py _publishers (one key each)",
     # Enumerations: the values come from GraphQL enums and the services, never from text.
     "ck_dispatch_assignment_assignment_status": "AssignmentStatus",
     "ck_dispatch_request_request_status": "RequestStatus",
     "ck_dispatch_visit_visit_mode": "SessionMode",
     "ck_dispatch_visit_visit_status": "VisitStatus",
+    "ck_dataset_dataset_status": "DatasetStatus",
 }
 
 

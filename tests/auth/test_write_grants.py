@@ -148,6 +148,71 @@ async def test_an_operation_changes_only_its_columns(
     await db.finish(commit=False)
 
 
+async def dataset_of(connection: AsyncConnection, identifier: str) -> int:
+    return int(
+        await connection.scalar(
+            text("SELECT id FROM dataset WHERE identifier = :i"), {"i": identifier}
+        )
+    )
+
+
+async def test_a_publisher_approves_for_itself_only(
+    connection: AsyncConnection, world: World
+) -> None:
+    """approveJointDataset: 和歌山市 may set its own approval of a joint dataset, not 北山村's."""
+    dataset = await dataset_of(connection, "draft-joint")
+    staff = Principal(Role.municipal_staff, "s", municipality_id=world.municipality[OWN])
+    db = await as_principal(connection, staff, "approveJointDataset")
+    statement = (
+        "UPDATE dataset_publisher SET approved_version = 1 "
+        "WHERE dataset_id = :d AND municipality_id = :m RETURNING id"
+    )
+    others = await db.all(text(statement).bindparams(d=dataset, m=world.municipality[FAR]))
+    assert others == [], "another publisher's approval matches no row"
+    own = await db.all(text(statement).bindparams(d=dataset, m=world.municipality[OWN]))
+    assert len(own) == 1
+    await db.finish(commit=False)
+
+
+async def test_an_edit_cannot_hand_a_dataset_to_another_municipality(
+    connection: AsyncConnection, world: World
+) -> None:
+    """updateDataset changes the dataset's fields, not its identifier or lead municipality."""
+    dataset = await dataset_of(connection, "draft-own")
+    staff = Principal(Role.municipal_staff, "s", municipality_id=world.municipality[OWN])
+    db = await as_principal(connection, staff, "updateDataset")
+    for column, value in (("lead_municipality_id", world.municipality[FAR]), ("identifier", "x")):
+        message = await refused(
+            db, f"UPDATE dataset SET {column} = :v WHERE id = :d RETURNING id", v=value, d=dataset
+        )
+        assert f"may not change {column}" in message
+    await db.finish(commit=False)
+
+
+async def test_a_municipality_cannot_publish_anothers_draft_even_naming_the_operation(
+    connection: AsyncConnection, world: World
+) -> None:
+    dataset = await dataset_of(connection, "draft-far")
+    staff = Principal(Role.municipal_staff, "s", municipality_id=world.municipality[OWN])
+    db = await as_principal(connection, staff, "publishDataset")
+    published = await db.all(
+        text("UPDATE dataset SET status = 'PUBLISHED' WHERE id = :d RETURNING id").bindparams(
+            d=dataset
+        )
+    )
+    assert published == []
+    # Nor may it make itself a publisher, with the one operation that adds publishers.
+    await db.scalar(text("SELECT set_config('dxlink.operation', 'updateDataset', true)"))
+    message = await refused(
+        db,
+        "INSERT INTO dataset_publisher (dataset_id, municipality_id) VALUES (:d, :m)",
+        d=dataset,
+        m=world.municipality[OWN],
+    )
+    assert "row-level security" in message
+    await db.finish(commit=False)
+
+
 async def test_without_an_operation_nothing_is_writable(
     connection: AsyncConnection, world: World
 ) -> None:

@@ -7,7 +7,7 @@ tell it the row exists), and nothing is written: neither the row nor an audit re
 
 Each case runs twice: with the service's checks, and with them switched off
 (``policy.QUERY_LAYER = False``), where PostgreSQL's write policies, grants and column guard
-alone must refuse (migration f7a8b9c0d1e2).
+alone must refuse (migrations f7a8b9c0d1e2 and, for the catalog, b9c0d1e2f3a4).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from service.models import AuditRecord
 from service.settings import Settings
 from tests import factories as f
 from tests.auth.test_policy_matrix import expected_visible, token_for
-from tests.auth.world import OWN, PRINCIPAL_NAMES, Row, World, build_world
+from tests.auth.world import FAR, OWN, PRINCIPAL_NAMES, Row, World, build_world
 from tests.conftest import GraphQL, data_of
 
 LAYERS = ["query+rls", "rls-only"]
@@ -38,7 +38,7 @@ LAYERS = ["query+rls", "rls-only"]
 
 @dataclass
 class Targets:
-    """Rows of 和歌山市 (expert A's assignment) that the mutations change."""
+    """Rows of 和歌山市 (expert A's assignment, its datasets) that the mutations change."""
 
     world: World
     programme: int
@@ -48,6 +48,10 @@ class Targets:
     upcoming: int  # a planned session in three days
     past: int  # a planned session two days ago, to be reported
     reported: int  # a session reported, to be confirmed
+    published: int  # a published dataset of 和歌山市 alone
+    publishable: int  # a draft of 和歌山市, described, with a distribution
+    pending: int  # a joint dataset of the prefecture, 和歌山市 and 北山村 at version 2, 和歌山市
+    # having approved version 1
 
     def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
         return Row(encode_global_id(type_name, key), municipality, expert)
@@ -82,6 +86,38 @@ async def targets(connection: AsyncConnection) -> Targets:
         )  # fmt: skip
 
     plain = {"status": "PLANNED", "report": None, "next_steps": None, "hours": None}
+    far = world.municipality[FAR]
+    publishable = await f.create_dataset(
+        connection,
+        identifier="publishable-own",
+        status="DRAFT",
+        description="公開できる下書き",
+        publishers=[own],
+    )
+    await f.create_distribution(connection, dataset_id=publishable)
+    pending = await f.create_dataset(
+        connection,
+        identifier="pending-joint",
+        status="PENDING_APPROVAL",
+        description="県と市町村の共同データセット",
+        version=2,
+        publishers=[own, far],
+    )
+    await f.create_distribution(connection, dataset_id=pending)
+    await connection.execute(
+        text(
+            "INSERT INTO dataset_publisher (dataset_id, prefecture_id) "
+            "SELECT :d, id FROM prefecture WHERE code = '300004'"
+        ),
+        {"d": pending},
+    )
+    await connection.execute(
+        text(
+            "UPDATE dataset_publisher SET approved_version = 1 "
+            "WHERE dataset_id = :d AND municipality_id = :m"
+        ),
+        {"d": pending, "m": own},
+    )
     return Targets(
         world=world,
         programme=programme,
@@ -93,16 +129,32 @@ async def targets(connection: AsyncConnection) -> Targets:
         upcoming=await session(now + timedelta(days=3), **plain),
         past=await session(now - timedelta(days=2), **plain),
         reported=await session(now - timedelta(days=5), reported_at=now - timedelta(days=4)),
+        published=await connection.scalar(
+            text("SELECT id FROM dataset WHERE identifier = 'published-own'")
+        ),
+        publishable=publishable,
+        pending=pending,
     )
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the changed rows belong, for the write rules: their municipality and expert, and
+    the municipalities whose dataset they are part of."""
+
+    municipality: int | None = None
+    expert: int | None = None
+    publishers: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
 class Case:
     input: Callable[[Targets], dict[str, Any]]
-    # Where the changed rows belong (municipality, expert), for the write rules; and the rows
-    # the mutation names, which the principal must be able to read to be told FORBIDDEN
-    # rather than NOT_FOUND (the first one named decides; a later one may say NOT_FOUND).
-    scope: Callable[[Targets], tuple[int | None, int | None]]
+    # Where the changed rows belong, for the write rules (a catalog mutation changes the
+    # principal's own rows: its approval, a dataset it creates); and the rows the mutation
+    # names, which the principal must be able to read to be told FORBIDDEN rather than
+    # NOT_FOUND (the first one named decides; a later one may say NOT_FOUND).
+    scope: Callable[[Targets, Principal], Where]
     targets: Callable[[Targets], list[Row]]
     # Whether the change is in the database (read as the owner): a query with its `:k`.
     written: tuple[str, Callable[[Targets], Any]]
@@ -128,6 +180,21 @@ def _request_row(t: Targets) -> Row:
     return t.row("DispatchRequest", t.open_request, t.own, None)
 
 
+def _of_dataset(publishers: Callable[[Targets], set[int]]) -> Any:
+    """A dataset's rows: the dataset's, and the principal's own approval where it publishes."""
+
+    def where(t: Targets, p: Principal) -> Where:
+        of = frozenset(publishers(t))
+        return Where(p.municipality_id if p.municipality_id in of else None, publishers=of)
+
+    return where
+
+
+def _dataset_row(t: Targets, key: int, published: bool, *publishers: str) -> Row:
+    of = frozenset(t.world.municipality[code] for code in publishers)
+    return Row(encode_global_id("Dataset", key), published=published, publishers=of)
+
+
 IN_TEN_DAYS = (datetime.now(UTC) + timedelta(days=10)).replace(
     hour=1, minute=0, second=0, microsecond=0
 )
@@ -135,19 +202,19 @@ IN_TEN_DAYS = (datetime.now(UTC) + timedelta(days=10)).replace(
 CASES: dict[str, Case] = {
     "createExpert": Case(
         input=lambda t: {"name": "新任 専門家", "themes": ["生成AI"], "monthlyCapacity": 4},
-        scope=lambda t: (None, None),
+        scope=lambda t, p: Where(None, None),
         targets=lambda t: [],
         written=("SELECT count(*) = 1 FROM expert WHERE name = '新任 専門家'", lambda t: None),
     ),
     "updateExpert": Case(
         input=lambda t: {"id": gid("Expert", t.expert), "version": 1, "name": "改名 専門家"},
-        scope=lambda t: (None, t.expert),
+        scope=lambda t, p: Where(None, t.expert),
         targets=lambda t: [t.row("Expert", t.expert, None, t.expert)],
         written=("SELECT name = '改名 専門家' FROM expert WHERE id = :k", lambda t: t.expert),
     ),
     "createDispatchProgramme": Case(
         input=lambda t: {"fiscalYear": 2027, "themes": ["生成AI"]},
-        scope=lambda t: (None, None),
+        scope=lambda t, p: Where(None, None),
         targets=lambda t: [],
         written=(
             "SELECT count(*) = 1 FROM dispatch_programme WHERE fiscal_year = 2027",
@@ -156,7 +223,7 @@ CASES: dict[str, Case] = {
     ),
     "updateDispatchProgramme": Case(
         input=lambda t: {"fiscalYear": 2026, "version": 1, "sessionsPerMonthMax": 5},
-        scope=lambda t: (None, None),
+        scope=lambda t, p: Where(None, None),
         targets=lambda t: [t.row("DispatchProgramme", 2026, None, None)],
         written=(
             "SELECT sessions_per_month_max = 5 FROM dispatch_programme WHERE id = :k",
@@ -169,7 +236,7 @@ CASES: dict[str, Case] = {
             "theme": "情報システム標準化",
             "municipalityCode": OWN,
         },
-        scope=lambda t: (t.own, None),
+        scope=lambda t, p: Where(t.own, None),
         targets=lambda t: [],  # the municipality is public
         written=(
             "SELECT count(*) = 1 FROM dispatch_request WHERE theme = '情報システム標準化'",
@@ -178,7 +245,7 @@ CASES: dict[str, Case] = {
     ),
     "withdrawDispatchRequest": Case(
         input=lambda t: {"id": gid("DispatchRequest", t.open_request), "version": 1},
-        scope=lambda t: (t.own, None),
+        scope=lambda t, p: Where(t.own, None),
         targets=lambda t: [_request_row(t)],
         written=(
             "SELECT status = 'WITHDRAWN' FROM dispatch_request WHERE id = :k",
@@ -190,7 +257,7 @@ CASES: dict[str, Case] = {
             "requestId": gid("DispatchRequest", t.open_request),
             "expertId": gid("Expert", t.new_expert),
         },
-        scope=lambda t: (t.own, t.new_expert),
+        scope=lambda t, p: Where(t.own, t.new_expert),
         targets=lambda t: [_request_row(t), _expert_d(t)],
         written=(
             "SELECT count(*) = 1 FROM dispatch_assignment WHERE request_id = :k",
@@ -204,7 +271,7 @@ CASES: dict[str, Case] = {
             "expertId": gid("Expert", t.new_expert),
             "reason": "専門分野の変更",
         },
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_assignment_row(t), _expert_d(t)],
         written=(
             "SELECT count(*) = 1 FROM dispatch_assignment WHERE expert_id = :k",
@@ -217,7 +284,7 @@ CASES: dict[str, Case] = {
             "version": 1,
             "reason": "目標達成",
         },
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_assignment_row(t)],
         written=(
             "SELECT status = 'ENDED' FROM dispatch_assignment WHERE id = :k",
@@ -231,7 +298,7 @@ CASES: dict[str, Case] = {
             "endsAt": (IN_TEN_DAYS + timedelta(hours=2)).isoformat(),
             "mode": "ONLINE",
         },
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_assignment_row(t)],
         written=(
             "SELECT count(*) = 1 FROM dispatch_visit WHERE starts_at = :k",
@@ -245,13 +312,13 @@ CASES: dict[str, Case] = {
             "report": "業務棚卸しの結果を共有した。",
             "hours": 1,
         },
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_session_row(t, t.past)],
         written=("SELECT report IS NOT NULL FROM dispatch_visit WHERE id = :k", lambda t: t.past),
     ),
     "confirmSessionReport": Case(
         input=lambda t: {"sessionId": gid("DispatchVisit", t.reported), "version": 1},
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_session_row(t, t.reported)],
         written=(
             "SELECT confirmed_at IS NOT NULL FROM dispatch_visit WHERE id = :k",
@@ -264,11 +331,66 @@ CASES: dict[str, Case] = {
             "version": 1,
             "reason": "台風",
         },
-        scope=lambda t: (t.own, t.expert),
+        scope=lambda t, p: Where(t.own, t.expert),
         targets=lambda t: [_session_row(t, t.upcoming)],
         written=(
             "SELECT status = 'CANCELLED' FROM dispatch_visit WHERE id = :k",
             lambda t: t.upcoming,
+        ),
+    ),
+    "createDataset": Case(
+        input=lambda t: {"title": "新しいデータセット", "jointPublishers": []},
+        scope=lambda t, p: Where(
+            p.municipality_id, publishers=frozenset({p.municipality_id} - {None})
+        ),
+        targets=lambda t: [],  # a new row
+        written=(
+            "SELECT count(*) = 1 FROM dataset WHERE title = '新しいデータセット'",
+            lambda t: None,
+        ),
+    ),
+    "updateDataset": Case(
+        input=lambda t: {"id": gid("Dataset", t.published), "version": 1, "title": "改題"},
+        scope=_of_dataset(lambda t: {t.own}),
+        targets=lambda t: [_dataset_row(t, t.published, True, OWN)],
+        written=("SELECT title = '改題' FROM dataset WHERE id = :k", lambda t: t.published),
+    ),
+    "addDistribution": Case(
+        input=lambda t: {
+            "datasetId": gid("Dataset", t.published),
+            "version": 1,
+            "accessUrl": "https://example.jp/opendata/new.csv",
+        },
+        scope=_of_dataset(lambda t: {t.own}),
+        targets=lambda t: [_dataset_row(t, t.published, True, OWN)],
+        written=(
+            "SELECT count(*) = 1 FROM distribution WHERE access_url = :k",
+            lambda t: "https://example.jp/opendata/new.csv",
+        ),
+    ),
+    "publishDataset": Case(
+        input=lambda t: {"id": gid("Dataset", t.publishable), "version": 1},
+        scope=_of_dataset(lambda t: {t.own}),
+        targets=lambda t: [_dataset_row(t, t.publishable, False, OWN)],
+        written=("SELECT status <> 'DRAFT' FROM dataset WHERE id = :k", lambda t: t.publishable),
+    ),
+    "approveJointDataset": Case(
+        input=lambda t: {"id": gid("Dataset", t.pending), "version": 2},
+        scope=_of_dataset(lambda t: {t.own, t.world.municipality[FAR]}),
+        targets=lambda t: [_dataset_row(t, t.pending, False, OWN, FAR)],
+        written=(
+            "SELECT count(*) = 1 FROM dataset_publisher p JOIN dataset d ON d.id = p.dataset_id "
+            "WHERE d.id = :k AND p.approved_version = d.version",
+            lambda t: t.pending,
+        ),
+    ),
+    "unpublishDataset": Case(
+        input=lambda t: {"id": gid("Dataset", t.published), "version": 1, "reason": "個人情報"},
+        scope=_of_dataset(lambda t: {t.own}),
+        targets=lambda t: [_dataset_row(t, t.published, True, OWN)],
+        written=(
+            "SELECT status = 'UNPUBLISHED' FROM dataset WHERE id = :k",
+            lambda t: t.published,
         ),
     ),
 }
@@ -289,23 +411,27 @@ def test_every_mutation_is_in_the_policy_and_in_this_matrix() -> None:
     assert _mutation_names() == ruled == set(CASES)
 
 
-def admits(rule: Rows, principal: Principal, municipality: int | None, expert: int | None) -> bool:
+def admits(rule: Rows, principal: Principal, where: Where) -> bool:
     """The write rule's meaning, restated independently of both layers."""
     match rule:
         case Rows.ALL:
             return True
         case Rows.OWN_MUNICIPALITY:
-            return municipality is not None and municipality == principal.municipality_id
+            return (
+                where.municipality is not None and where.municipality == principal.municipality_id
+            )
         case Rows.OWN_EXPERT:
-            return expert is not None and expert == principal.expert_id
+            return where.expert is not None and where.expert == principal.expert_id
+        case Rows.OWN_DATASET:
+            return principal.municipality_id in where.publishers
         case Rows.NONE:
             return False
     raise AssertionError(f"{rule} is not a write rule")
 
 
-def allowed(mutation: str, principal: Principal, scope: tuple[int | None, int | None]) -> bool:
+def allowed(mutation: str, principal: Principal, where: Where) -> bool:
     rules = [entity.writes[mutation] for entity in POLICY.values() if mutation in entity.writes]
-    return all(admits(r.rows.get(principal.role, Rows.NONE), principal, *scope) for r in rules)
+    return all(admits(r.rows.get(principal.role, Rows.NONE), principal, where) for r in rules)
 
 
 def readable(row: Row, principal: Principal, world: World) -> bool:
@@ -350,7 +476,7 @@ async def test_write(
     check, key = case.written
     written = bool(await connection.scalar(text(check), {"k": key(targets)}))
     named = [readable(row, principal, targets.world) for row in case.targets(targets)]
-    if allowed(mutation, principal, case.scope(targets)):
+    if allowed(mutation, principal, case.scope(targets, principal)):
         assert errors == [], (mutation, who)
         assert written, (mutation, who)
         assert await audit_count(connection) > audits

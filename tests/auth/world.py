@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.principal import Principal, Role
 from schema.node import encode_global_id
-from service.models import Region
+from service.models import DatasetPublisher, Region
 from tests import factories as f
 
 OWN, NEIGHBOUR, FAR = "302015", "302023", "304271"
@@ -146,6 +146,14 @@ async def build_world(connection: AsyncConnection) -> World:
         world.rows["Distribution"].append(
             Row(encode_global_id("Distribution", distribution), **facts)
         )
+        for publisher, municipality in await connection.execute(
+            select(DatasetPublisher.id, DatasetPublisher.municipality_id).where(
+                DatasetPublisher.dataset_id == dataset
+            )
+        ):
+            world.rows["DatasetPublisher"].append(
+                Row(encode_global_id("DatasetPublisher", publisher), municipality, **facts)
+            )
     audit = await f.create_audit_record(connection)
     world.rows["AuditRecord"].append(Row(encode_global_id("AuditRecord", audit)))
 

@@ -1,0 +1,1 @@
+"""The open-data catalog: datasets, their publication workflow, search and interchange."""
