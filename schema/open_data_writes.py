@@ -27,7 +27,8 @@ class CreateDatasetInput:
     title: str = strawberry.field(description="タイトル / Title, up to 300 characters.")
     identifier: str | None = strawberry.field(
         default=None,
-        description="識別子 / Unique identifier (letters, digits, `.`, `_`, `-`); by default "
+        description="識別子 / Unique identifier (letters, digits, `.`, `_`, `-`) starting with "
+        "the lead publisher's code and `-` (each publisher's own namespace); by default "
         "`<publisher's code>-<the title's ASCII words, or a UUID>`.",
     )
     description: str | None = strawberry.field(

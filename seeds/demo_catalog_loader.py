@@ -83,7 +83,7 @@ async def write_catalog(connection: AsyncConnection, sessionmaker: async_session
             dataset_id = await _rule(
                 datasets.create(
                     DatasetFields(
-                        identifier=f"demo-{item.key.lower()}",
+                        identifier=f"{item.lead}-demo-{item.key.lower()}",
                         title=item.title,
                         description=item.description,
                         keywords=item.keywords,

@@ -46,7 +46,14 @@ def _dxlink(data_dir: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            # As from a terminal: a suite run under nohup would hand its ignored SIGHUP down,
+            # and `dxlink` rightly leaves an ignored SIGHUP ignored.
+            preexec_fn=_default_hangup,
         )
+
+
+def _default_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:

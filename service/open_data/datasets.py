@@ -78,7 +78,17 @@ class DatasetService:
                 name = fields.slug(values.get("title") or "") or uuid.uuid4().hex
                 identifier = f"{code or 'dataset'}-{name}"
             else:
+                found = len(write.errors)
                 identifier = fields.identifier(write, given.identifier)
+                # Identifiers are the lead publisher's own namespace, so a clash is always with
+                # a dataset the caller may read: the error never tells of another's draft.
+                well_formed = len(write.errors) == found
+                if well_formed and code is not None and not identifier.startswith(f"{code}-"):
+                    write.error(
+                        fields.field("identifier"),
+                        Code.INVALID,
+                        f"must start with the lead publisher's code: {code}-",
+                    )
             write.check()
             dataset_id = await self.repository.insert_dataset(
                 {

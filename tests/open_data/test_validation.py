@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.conftest import error_of
-from tests.open_data.conftest import DATASET, WAKAYAMA, Catalog, mutation
+from tests.open_data.conftest import DATASET, KAINAN, WAKAYAMA, Catalog, mutation
 
 SAPPORO = "011002"  # a valid code of no municipality in the database
 BAD_DIGIT = "302016"  # 和歌山市 with a wrong check digit
@@ -111,6 +111,20 @@ async def test_values_are_stored_trimmed_and_normalised(catalog: Catalog) -> Non
     assert dataset["updateFrequency"] == "MONTHLY"
     assert dataset["spatial"] == [WAKAYAMA, "300004"]
     assert dataset["standardDataset"] == {"key": "A-03"}
+
+
+async def test_an_identifier_is_the_lead_publisher_s_namespace(catalog: Catalog) -> None:
+    # Another municipality's identifiers are refused whether or not they exist, so the answer
+    # never tells a municipality of another's draft.
+    await catalog.ok("createDataset", catalog.staff(WAKAYAMA), title="A", identifier="302015-aed")
+    for taken in ("302015-aed", "302015-free"):
+        payload = await catalog.call(
+            "createDataset", catalog.staff(KAINAN), title="B", identifier=taken
+        )
+        errors = payload["userErrors"]
+        assert [(e["field"], e["code"]) for e in errors] == [(["input", "identifier"], "INVALID")]
+        assert f"{KAINAN}-" in errors[0]["message"]
+        assert payload["dataset"] is None
 
 
 async def test_a_duplicate_identifier_is_a_conflict(catalog: Catalog) -> None:
