@@ -100,6 +100,9 @@ class EntityPolicy:
     published: ColumnElement[bool] | None = None
     # Whether a given municipality publishes the row (a correlated EXISTS).
     published_by: Callable[[int | None], ColumnElement[bool]] | None = None
+    # Tables without a GraphQL type of their own written under this entity's rules (an
+    # answer's chosen options): their write policies judge the row as the entity's.
+    also_writes: tuple[str, ...] = ()
 
 
 def _everyone() -> dict[Role, Rows]:
@@ -166,6 +169,10 @@ _ANSWERS = _roles(
     municipal_staff=Rows.OWN_MUNICIPALITY,
     expert=Rows.ASSIGNED_NOW,
 )
+
+# Writes of responses: a municipality's staff answer for their own municipality, the prefecture
+# for any; only the prefecture reopens a submitted response.
+_RESPONDENTS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY)
 
 # Assignments and their visits: the prefecture's staff, the region's office, the
 # municipality and the assigned expert.
@@ -252,11 +259,32 @@ POLICY: dict[str, EntityPolicy] = {
         description="A municipality's assessment answers in one round (raw answers).",
         read=_ANSWERS,
         municipality=response_t.c.municipality_id,
+        writes={
+            # A save advances the response's version (and creates it on the first save).
+            "saveAssessmentAnswers": Write(frozenset({Action.INSERT, Action.UPDATE}), _RESPONDENTS),
+            "submitAssessmentResponse": Write(
+                frozenset({Action.UPDATE}), _RESPONDENTS, frozenset({"status", "submitted_at"})
+            ),
+            "reopenAssessmentResponse": Write(
+                frozenset({Action.UPDATE}),
+                _roles(prefecture_admin=Rows.ALL),
+                frozenset({"status", "reopened_reason"}),
+            ),
+        },
     ),
     "AssessmentAnswer": EntityPolicy(
         description="One answer of a response: visible exactly where its response is.",
         read=_ANSWERS,
         municipality=_answer_municipality,
+        # An answer's chosen options (assessment_answer_option) are replaced with it.
+        also_writes=("assessment_answer_option",),
+        writes={
+            "saveAssessmentAnswers": Write(
+                frozenset({Action.INSERT, Action.UPDATE, Action.DELETE}),
+                _RESPONDENTS,
+                frozenset({"text_value", "number_value"}),
+            ),
+        },
     ),
     "Expert": EntityPolicy(
         description="A dispatched digital expert's profile.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.assessments import AssessmentQuery
+from resolvers.assessments import AssessmentMutation, AssessmentQuery
 from resolvers.audit import AuditQuery
 from resolvers.dispatch import DispatchMutation, DispatchQuery
 from resolvers.dispatch_live import DispatchSubscription
@@ -35,7 +35,7 @@ class Query(
     description="Everything a client can change: each mutation takes one `input` and answers "
     'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
 )
-class Mutation(DispatchMutation, OpenDataMutation):
+class Mutation(DispatchMutation, OpenDataMutation, AssessmentMutation):
     pass
 
 

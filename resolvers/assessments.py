@@ -1,6 +1,9 @@
-"""Queries of the assessment domain."""
+"""Queries and mutations of the assessment domain: thin, they read the input, call the
+domain service, and answer with the response as the caller may read it."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import strawberry
 
@@ -11,9 +14,21 @@ from schema.assessments import (
     AssessmentFramework,
     AssessmentOption,
     AssessmentQuestion,
+    AssessmentResponse,
 )
+from schema.assessments_writes import (
+    AssessmentResponsePayload,
+    ReopenAssessmentResponseInput,
+    SaveAssessmentAnswersInput,
+    SubmitAssessmentResponseInput,
+)
+from schema.errors import user_errors
 from schema.mapping import KEY, sql_type_of
+from service import reads
+from service.assessments.answers import Given
+from service.assessments.responses import ResponseService
 from service.assessments.service import AssessmentService
+from service.writes import UserErrors
 
 
 @strawberry.type
@@ -61,3 +76,54 @@ class AssessmentQuery:
                 for o in result.options
             ],
         )
+
+
+@strawberry.type
+class AssessmentMutation:
+    @strawberry.mutation(
+        description="回答の保存 / save answers to a round's response as a draft (municipal "
+        "staff for their own municipality, the prefecture for any)."
+    )
+    async def save_assessment_answers(
+        self, info: Info, input: SaveAssessmentAnswersInput
+    ) -> AssessmentResponsePayload:
+        given = [
+            Given(question=a.question, options=a.options, text=a.text, number=a.number)
+            for a in input.answers
+        ]
+        service = ResponseService(info.context.db)
+        return await _response(
+            info, lambda: service.save(input.round, input.municipality, input.version, given)
+        )
+
+    @strawberry.mutation(description="回答の提出 / submit a round's response.")
+    async def submit_assessment_response(
+        self, info: Info, input: SubmitAssessmentResponseInput
+    ) -> AssessmentResponsePayload:
+        service = ResponseService(info.context.db)
+        return await _response(
+            info, lambda: service.submit(input.round, input.municipality, input.version)
+        )
+
+    @strawberry.mutation(
+        description="回答の差し戻し / the prefecture reopens a submitted response, with a reason."
+    )
+    async def reopen_assessment_response(
+        self, info: Info, input: ReopenAssessmentResponseInput
+    ) -> AssessmentResponsePayload:
+        service = ResponseService(info.context.db)
+        return await _response(
+            info,
+            lambda: service.reopen(input.round, input.municipality, input.version, input.reason),
+        )
+
+
+async def _response(info: Info, write: Callable[[], Awaitable[int]]) -> AssessmentResponsePayload:
+    """Run a write; read the response back as the caller may read it."""
+    try:
+        key = await write()
+    except UserErrors as refused:
+        return AssessmentResponsePayload(response=None, user_errors=user_errors(refused.errors))
+    spec = sql_type_of(AssessmentResponse)
+    response = await reads.fetch_one(info.context.db, spec, [spec.table.c.id == key])
+    return AssessmentResponsePayload(response=response, user_errors=[])

@@ -12,6 +12,7 @@ from schema.mapping import Column, ToMany, ToOne, sql_type
 from schema.node import Node
 from schema.scalars import float_column
 from service.models import AssessmentAnswer as AnswerModel
+from service.models import AssessmentAnswerOption as ChosenModel
 from service.models import AssessmentFramework as FrameworkModel
 from service.models import AssessmentOption as OptionModel
 from service.models import AssessmentQuestion as QuestionModel
@@ -32,6 +33,7 @@ option_t = OptionModel.__table__
 round_t = RoundModel.__table__
 response_t = ResponseModel.__table__
 answer_t = AnswerModel.__table__
+chosen_t = ChosenModel.__table__
 municipality_t = MunicipalityModel.__table__
 
 QuestionKind = strawberry.enum(
@@ -243,16 +245,31 @@ class AssessmentResponse(Node):
         "text_value": Column(answer_t.c.text_value),
         "number_value": Column(float_column(answer_t.c.number_value)),
         "question": ToOne("AssessmentQuestion", answer_t.c.question_id, question_t.c.id),
+        "options": ToMany(
+            "AssessmentOption",
+            answer_t.c.id,
+            chosen_t.c.answer_id,
+            (option_t.c.position,),
+            through=(chosen_t, chosen_t.c.option_id == option_t.c.id),
+        ),
     },
 )
-@strawberry.type(description="The answer to one question (chosen options come with the feature).")
+@strawberry.type(
+    description="回答 / The answer to one question: its chosen options, free text or number."
+)
 class AssessmentAnswer(Node):
-    text_value: str | None
-    number_value: float | None
+    text_value: str | None = strawberry.field(description="自由記述 / A free-text answer.")
+    number_value: float | None = strawberry.field(description="数値 / A number answer.")
 
     @strawberry.field
     async def question(self, info: Info) -> AssessmentQuestion:
         return await info.context.loaders.load_related(self, "question")
+
+    @strawberry.field(
+        description="選択肢 / The options chosen (a choice question), in the question's order."
+    )
+    async def options(self, info: Info) -> list[AssessmentOption]:
+        return await info.context.loaders.load_related(self, "options")
 
 
 @strawberry.type(description="Municipalities that chose one option.")

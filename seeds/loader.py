@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from seeds import reference
 from service.models import (
+    AssessmentFollowUpOption,
     AssessmentFramework,
     AssessmentOption,
     AssessmentQuestion,
@@ -307,6 +308,9 @@ async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
                 "kind": QuestionKind(row["kind"]).name,
                 "text": row["text"],
                 "position": position,
+                "required": row["question_id"] in reference.REQUIRED,
+                "number_min": reference.NUMBER_BOUNDS.get(row["question_id"], (None, None))[0],
+                "number_max": reference.NUMBER_BOUNDS.get(row["question_id"], (None, None))[1],
             }
             for position, row in enumerate(questions, start=1)
         ],
@@ -339,6 +343,7 @@ async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
         ["question_id", "label"],
         report,
     )
+    await _follow_up_options(conn, framework_id, ids, report)
     # What the source no longer has goes too: options, then questions, then sections.
     this_framework = table.c.framework_id == framework_id
     in_framework = AssessmentOption.question_id.in_(select(table.c.id).where(this_framework))
@@ -368,4 +373,44 @@ async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
         .where(this_framework, table.c.follow_up_of_id.is_not(None))
         .where(table.c.key.not_in(list(reference.FOLLOW_UPS)))
         .values(follow_up_of_id=None)
+    )
+
+
+async def _follow_up_options(
+    conn: AsyncConnection, framework_id: int, ids: dict[tuple[Any, ...], Any], report: SeedReport
+) -> None:
+    """The options of a question followed up that open its follow-up (reference.py)."""
+    option_t = AssessmentOption.__table__
+    options = {
+        (row.question_id, row.label): row.id
+        for row in await conn.execute(
+            select(option_t.c.id, option_t.c.question_id, option_t.c.label)
+        )
+    }
+    wanted = {
+        (
+            ids[(framework_id, child)],
+            options[(ids[(framework_id, reference.FOLLOW_UPS[child])], label)],
+        ): None
+        for child, labels in reference.FOLLOW_UP_OPTIONS.items()
+        for label in labels
+    }
+    await upsert(
+        conn,
+        AssessmentFollowUpOption,
+        [{"question_id": q, "option_id": o} for q, o in wanted],
+        ["question_id", "option_id"],
+        report,
+    )
+    question_t = AssessmentQuestion.__table__
+    in_framework = AssessmentFollowUpOption.question_id.in_(
+        select(question_t.c.id).where(question_t.c.framework_id == framework_id)
+    )
+    await prune(
+        conn,
+        AssessmentFollowUpOption,
+        wanted,
+        ["question_id", "option_id"],
+        report,
+        in_framework,
     )

@@ -71,3 +71,18 @@ ROUNDS = [
 
 # Follow-up questions (asked only after the named question); the question text says so.
 FOLLOW_UPS = {"0-2": "0-1", "0-4": "0-3", "2-2": "2-1", "2-4": "2-3", "3-10": "3-9"}
+
+# The answers to the question followed up that open a follow-up (its text names them); a
+# follow-up not listed opens with any answer (0-3's and 2-1's options were not published).
+FOLLOW_UP_OPTIONS = {
+    "0-2": ("定義している",),
+    "2-4": ("設置済み", "設置する予定がある"),
+    "3-10": ("実施している", "実施する予定がある"),
+}
+
+# Questions a submission must answer (a follow-up only when it is open): those whose options
+# the report published, the others' options being unknown here.
+REQUIRED = ("0-1", "1-1", "2-3", "2-4", "3-4", "3-9", "3-12", "4-1", "4-2")
+
+# Bounds of number answers (minimum, maximum; None: unbounded).
+NUMBER_BOUNDS = {"7-3": (0, None)}  # datasets published: a count

@@ -79,6 +79,17 @@ class Code(Enum):
     ALREADY_APPROVED = "the publisher approved the current version already"
     NOT_PENDING_APPROVAL = "the dataset is not waiting for its publishers' approval"
     NOT_PUBLISHED = "the dataset is neither published nor waiting for approval"
+    ROUND_CLOSED = "the assessment round is not open today (in Japan)"
+    RESPONSE_SUBMITTED = "the response is submitted: only the prefecture can reopen it"
+    NOT_SUBMITTED = "the response is not submitted"
+    UNKNOWN_QUESTION = "no such question in the round's framework"
+    DUPLICATE_ANSWER = "the question is answered twice in one save"
+    WRONG_ANSWER_KIND = "the answer does not fit the question's kind"
+    NOT_AN_OPTION = "not an option of the question"
+    ONE_OPTION = "a single-choice question takes exactly one option"
+    DUPLICATE_OPTION = "an option is chosen twice"
+    OUT_OF_RANGE = "the number is outside the question's bounds"
+    CONDITION_NOT_MET = "a follow-up question whose condition the answers do not meet"
 
 
 @dataclass(frozen=True)

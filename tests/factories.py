@@ -178,6 +178,47 @@ async def create_choice_answer(
     return answer_id
 
 
+async def create_open_round(
+    connection: AsyncConnection, key: str = "2024-11", **overrides: Any
+) -> int:
+    """A round of the framework of 2024-04, open from yesterday to a month from today (in
+    Japan)."""
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    framework_id = await connection.scalar(
+        select(AssessmentRound.framework_id).where(AssessmentRound.key == "2024-04")
+    )
+    values = {
+        "framework_id": framework_id,
+        "key": key,
+        "title": "2024年度 再確認",
+        "opens_on": today - timedelta(days=1),
+        "closes_on": today + timedelta(days=30),
+        **overrides,
+    }
+    return await _insert(connection, AssessmentRound, values)
+
+
+# Answers to every required question of the 2024 framework that are asked (2-3 as 設置する予定は
+# ない does not ask 2-4): a response that can be submitted.
+COMPLETE = {
+    "0-1": ["定義していない"],
+    "1-1": ["策定済み"],
+    "2-3": ["設置する予定はない"],
+    "3-4": ["活用している"],
+    "3-9": ["実施する予定はない"],
+    "3-12": ["推進している"],
+    "4-1": ["大いに期待する"],
+    "4-2": ["DXの取り組みの進捗管理", "全てのシステムの共同調達"],
+}
+
+
+async def create_complete_answers(connection: AsyncConnection, *, response_id: int) -> None:
+    for key, labels in COMPLETE.items():
+        await create_choice_answer(
+            connection, response_id=response_id, question_key=key, labels=labels
+        )
+
+
 async def create_dataset(
     connection: AsyncConnection,
     *,

@@ -60,6 +60,9 @@ QUERIES = {
     "entityKey before after actorRole } } pageInfo { hasNextPage endCursor } } }",
     "tier distribution": "{ tierDistribution { snapshotOn total suppressed "
     "counts { count tier { level name } } } }",
+    "a municipality's answers": '{ municipality(code: "302015") { assessmentResponses { '
+    "status version submittedAt round { key } answers { numberValue textValue "
+    "question { key kind } options { label position } } } } }",
     "answer counts": '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round '
     "suppressed question { key text } counts { count option { label } } } }",
     "municipalities of a region": '{ municipalities(first: 5, region: "海草") { totalCount '

@@ -4,6 +4,7 @@ from service.models.access import WriteRule
 from service.models.assessment import (
     AssessmentAnswer,
     AssessmentAnswerOption,
+    AssessmentFollowUpOption,
     AssessmentFramework,
     AssessmentOption,
     AssessmentQuestion,
@@ -42,6 +43,7 @@ from service.models.working_group import WorkingGroup, WorkingGroupMembership
 __all__ = [
     "AssessmentAnswer",
     "AssessmentAnswerOption",
+    "AssessmentFollowUpOption",
     "AssessmentFramework",
     "AssessmentOption",
     "AssessmentQuestion",

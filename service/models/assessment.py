@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -21,10 +22,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.models.base import Base, created_at_column, str_enum, updated_at_column
+from service.models.base import (
+    Base,
+    created_at_column,
+    str_enum,
+    synthetic_column,
+    updated_at_column,
+)
 
 
 class QuestionKind(enum.Enum):
@@ -84,6 +92,11 @@ class AssessmentQuestion(Base):
     follow_up_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("assessment_question.id", ondelete="SET NULL")
     )
+    # Submission needs an answer (a follow-up's only when its condition is met).
+    required: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # Bounds of a number question's answer, where it has them.
+    number_min: Mapped[float | None] = mapped_column(Numeric)
+    number_max: Mapped[float | None] = mapped_column(Numeric)
 
     __table_args__ = (
         UniqueConstraint("framework_id", "key"),
@@ -102,6 +115,20 @@ class AssessmentOption(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("question_id", "label"),)
+
+
+class AssessmentFollowUpOption(Base):
+    """An option of the question followed up that opens a follow-up question (0-2 is asked
+    when 0-1 is 定義している). A follow-up without such rows opens with any answer."""
+
+    __tablename__ = "assessment_follow_up_option"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_question.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_option.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class AssessmentRound(Base):
@@ -142,6 +169,9 @@ class AssessmentResponse(Base):
     )
     version: Mapped[int] = mapped_column(Integer, default=1)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why the prefecture reopened a submitted response (reopenAssessmentResponse).
+    reopened_reason: Mapped[str | None] = mapped_column(Text)
+    synthetic: Mapped[bool] = synthetic_column()
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -163,6 +193,7 @@ class AssessmentAnswer(Base):
     )
     text_value: Mapped[str | None] = mapped_column(Text)
     number_value: Mapped[float | None] = mapped_column(Numeric)
+    synthetic: Mapped[bool] = synthetic_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)

@@ -133,7 +133,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 30
+    assert len(functions) == 32
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name
@@ -201,7 +201,10 @@ async def test_municipal_staff_sees_no_row_of_another_municipality(
     assert data["auditLog"] == {"totalCount": 0, "edges": []}
     own = next(e["node"] for e in data["municipalities"]["edges"] if e["node"]["code"] == OWN)
     assert own["tier"] == {"municipality": {"code": OWN}}
-    assert own["assessmentResponses"][0]["answers"] == [{"question": {"key": "7-3"}}]
+    assert own["assessmentResponses"][0]["answers"] == [
+        {"question": {"key": "4-2"}},
+        {"question": {"key": "7-3"}},
+    ]
 
 
 async def test_rls_alone_hides_rows_even_from_a_raw_select(

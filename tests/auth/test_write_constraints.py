@@ -32,11 +32,17 @@ CHECKED_FIRST = {
     "ck_dispatch_visit_visit_mode": "SessionMode",
     "ck_dispatch_visit_visit_status": "VisitStatus",
     "ck_dataset_dataset_status": "DatasetStatus",
+    "ck_assessment_response_response_status": "ResponseStatus",
 }
 
 
 def written_tables() -> set[str]:
-    return {REGISTRY[entity].table.name for entity, access in POLICY.items() if access.writes}
+    return {
+        table
+        for entity, access in POLICY.items()
+        if access.writes
+        for table in (REGISTRY[entity].table.name, *access.also_writes)
+    }
 
 
 async def test_registered_refusals_name_real_constraints(connection: AsyncConnection) -> None:

@@ -52,6 +52,8 @@ class Targets:
     publishable: int  # a draft of 和歌山市, described, with a distribution
     pending: int  # a joint dataset of the prefecture, 和歌山市 and 北山村 at version 2, 和歌山市
     # having approved version 1
+    draft_response: int  # 和歌山市's complete draft in the open round 2024-11
+    submitted_response: int  # 和歌山市's submitted response in the (closed) round 2024-04
 
     def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
         return Row(encode_global_id(type_name, key), municipality, expert)
@@ -118,6 +120,16 @@ async def targets(connection: AsyncConnection) -> Targets:
         ),
         {"d": pending, "m": own},
     )
+    await f.create_open_round(connection)
+    draft_response = await f.create_response(
+        connection,
+        municipality_id=own,
+        status="DRAFT",
+        round_id=await connection.scalar(
+            text("SELECT id FROM assessment_round WHERE key = '2024-11'")
+        ),
+    )
+    await f.create_complete_answers(connection, response_id=draft_response)
     return Targets(
         world=world,
         programme=programme,
@@ -134,6 +146,14 @@ async def targets(connection: AsyncConnection) -> Targets:
         ),
         publishable=publishable,
         pending=pending,
+        draft_response=draft_response,
+        submitted_response=await connection.scalar(
+            text(
+                "SELECT r.id FROM assessment_response r JOIN assessment_round d "
+                "ON d.id = r.round_id WHERE d.key = '2024-04' AND r.municipality_id = :m"
+            ),
+            {"m": own},
+        ),
     )
 
 
@@ -391,6 +411,45 @@ CASES: dict[str, Case] = {
         written=(
             "SELECT status = 'UNPUBLISHED' FROM dataset WHERE id = :k",
             lambda t: t.published,
+        ),
+    ),
+    "saveAssessmentAnswers": Case(
+        input=lambda t: {
+            "round": "2024-11",
+            "municipality": OWN,
+            "version": 1,
+            "answers": [{"question": "7-3", "number": 42}],
+        },
+        scope=lambda t, p: Where(t.own),
+        targets=lambda t: [],  # the municipality and the round are public
+        written=(
+            "SELECT count(*) = 1 FROM assessment_answer a JOIN assessment_question q "
+            "ON q.id = a.question_id WHERE a.response_id = :k AND q.key = '7-3' "
+            "AND a.number_value = 42",
+            lambda t: t.draft_response,
+        ),
+    ),
+    "submitAssessmentResponse": Case(
+        input=lambda t: {"round": "2024-11", "municipality": OWN, "version": 1},
+        scope=lambda t, p: Where(t.own),
+        targets=lambda t: [t.row("AssessmentResponse", t.draft_response, t.own, None)],
+        written=(
+            "SELECT status = 'SUBMITTED' FROM assessment_response WHERE id = :k",
+            lambda t: t.draft_response,
+        ),
+    ),
+    "reopenAssessmentResponse": Case(
+        input=lambda t: {
+            "round": "2024-04",
+            "municipality": OWN,
+            "version": 1,
+            "reason": "再確認のため",
+        },
+        scope=lambda t, p: Where(t.own),
+        targets=lambda t: [t.row("AssessmentResponse", t.submitted_response, t.own, None)],
+        written=(
+            "SELECT status = 'REOPENED' FROM assessment_response WHERE id = :k",
+            lambda t: t.submitted_response,
         ),
     ),
 }

@@ -123,9 +123,13 @@ async def build_world(connection: AsyncConnection) -> World:
         )
         response = await f.create_response(connection, municipality_id=municipality)
         answer = await f.create_answer(connection, response_id=response)
-        world.rows["AssessmentAnswer"].append(
-            Row(encode_global_id("AssessmentAnswer", answer), municipality)
+        choice = await f.create_choice_answer(
+            connection, response_id=response, question_key="4-2", labels=f.COMPLETE["4-2"]
         )
+        for key in (answer, choice):
+            world.rows["AssessmentAnswer"].append(
+                Row(encode_global_id("AssessmentAnswer", key), municipality)
+            )
         world.rows["AssessmentResponse"].append(
             Row(encode_global_id("AssessmentResponse", response), municipality)
         )
