@@ -137,3 +137,18 @@ class TierDistribution:
     total: int | None
     suppressed: bool
     counts: list[TierCount]
+
+
+@strawberry.type(
+    description="遷移 / Municipalities in one tier at the first snapshot and in another (or the "
+    "same) at the second."
+)
+class TierTransition:
+    from_: Tier = strawberry.field(
+        name="from", description="移行前の分類 / The tier at the first snapshot."
+    )
+    to: Tier = strawberry.field(description="移行後の分類 / The tier at the second snapshot.")
+    count: int | None = strawberry.field(
+        description="団体数 / Municipalities; null when withheld: outside the prefecture's staff, "
+        "when a non-empty pair holds fewer than the threshold (3 by default)."
+    )

@@ -372,6 +372,42 @@ def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) 
     return concat(*parts)
 
 
+def _tier_transitions(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    first = context.argument(args["from"], Date, lambda v: month_bounds(v, "from")[0])
+    second = context.argument(args["to"], Date, lambda v: month_bounds(v, "to")[0])
+    counts = (
+        func.dxlink_tier_transitions(first, second)
+        .table_valued("from_level", "to_level", "municipalities")
+        .alias()
+    )
+    suppressed = _suppressed(counts, context)
+    tier_spec = REGISTRY["Tier"]
+    level = SupportTier.__table__.c.level
+    before, _ = scoped(tier_spec, context)
+    after, _ = scoped(tier_spec, context)
+    item: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "TierTransition", context):
+        item.append(key((field.alias or field.name).value, not item))
+        match field.name.value:
+            case "__typename":
+                item.append('"TierTransition"')
+            case "count":
+                item.append(json(case((suppressed, None), else_=counts.c.municipalities)))
+            case "from" | "to" as end:
+                assert field.selection_set is not None
+                tier = before if end == "from" else after
+                item.append(object_(tier_spec, tier, field.selection_set, context))
+            case other:
+                raise NotCompilable(f"TierTransition.{other}")
+    item.append("}")
+    source = counts.join(before, on(before, level) == counts.c.from_level).join(
+        after, on(after, level) == counts.c.to_level
+    )
+    # The first tier, then the second (levels are 1 to 4), as the resolvers list them.
+    return json_array(concat(*item), counts.c.from_level * 10 + counts.c.to_level, source)
+
+
 def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     def checked(argument: str) -> Callable[[str], str]:
         def check(value: str) -> str:
@@ -483,5 +519,6 @@ ROOTS: dict[str, RootBuilder] = {
     "auditLog": _audit_log,
     "viewer": _viewer,
     "tierDistribution": _tier_distribution,
+    "tierTransitions": _tier_transitions,
     "assessmentAnswerCounts": _answer_counts,
 }

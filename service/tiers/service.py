@@ -12,6 +12,7 @@ from schema.mapping import SqlType
 from service import reads
 from service.aggregates import anonymise
 from service.database import RequestSession
+from service.dispatch.service import month_bounds
 from service.models import PublishedStatistic
 
 
@@ -20,6 +21,12 @@ class Distribution:
     snapshot_on: date | None
     counts: dict[int, int | None]  # tier level -> municipalities (None: suppressed)
     total: int | None
+    suppressed: bool
+
+
+@dataclass
+class Transitions:
+    counts: dict[tuple[int, int], int | None]  # (from level, to level) -> municipalities
     suppressed: bool
 
 
@@ -59,3 +66,24 @@ class TierService:
         counts = {int(row.level): int(row.municipalities) for row in rows}
         shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
         return Distribution(snapshot_on, shown.counts, sum(counts.values()), shown.suppressed)
+
+    async def transitions(
+        self, from_month: str, to_month: str, *, exact: bool, threshold: int
+    ) -> Transitions:
+        """Municipalities per pair of tiers between the snapshots of two months (`YYYY-MM`).
+
+        Every pair of tiers is listed, in order of the first tier then the second; a
+        municipality counts when it has a snapshot in both months (its latest in each). Counted
+        over all municipalities by a database function; withheld as the distribution is.
+        """
+        first, _ = month_bounds(from_month, "from")
+        second, _ = month_bounds(to_month, "to")
+        counts_of = func.dxlink_tier_transitions(first, second).table_valued(
+            "from_level", "to_level", "municipalities"
+        )
+        rows = await self.db.all(
+            select(counts_of.c.from_level, counts_of.c.to_level, counts_of.c.municipalities)
+        )
+        counts = {(int(r.from_level), int(r.to_level)): int(r.municipalities) for r in rows}
+        shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
+        return Transitions(shown.counts, shown.suppressed)
