@@ -67,6 +67,8 @@ QUERIES = {
     "question { key kind } options { label position } } } } }",
     "answer counts": '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round '
     "suppressed question { key text } counts { count option { label } } } }",
+    "assessment aggregate": '{ assessmentAggregate(round: "2024-04", questionId: "4-1") '
+    "{ option count } }",
     "municipalities of a region": '{ municipalities(first: 5, region: "海草") { totalCount '
     f"nodes {{ {SCOPED_MUNICIPALITY} }} }} }}",
     "one municipality": f'{{ municipality(code: "304271") {{ {SCOPED_MUNICIPALITY} }} }}',

@@ -408,7 +408,12 @@ def _tier_transitions(node: FieldNode, args: dict[str, Arg], context: Context) -
     return json_array(concat(*item), counts.c.from_level * 10 + counts.c.to_level, source)
 
 
-def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+def _answer_scope(
+    args: dict[str, Arg], context: Context, question_argument: str
+) -> tuple[Any, Any, list[ColumnElement[bool]], Any, ColumnElement[bool]]:
+    """The round's question (an alias, the conditions that find it), the counts of its
+    options (dxlink_answer_counts) and whether they are withheld."""
+
     def checked(argument: str) -> Callable[[str], str]:
         def check(value: str) -> str:
             if not value.strip() or len(value) > 20:
@@ -418,9 +423,8 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
         return check
 
     round_key = context.argument(args["round"], String, checked("round"))
-    question_key = context.argument(args["question"], String, checked("question"))
-    question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
-    question, question_conditions = scoped(question_spec, context)
+    question_key = context.argument(args[question_argument], String, checked(question_argument))
+    question, question_conditions = scoped(REGISTRY["AssessmentQuestion"], context)
     question_t, round_t = AssessmentQuestion.__table__, AssessmentRound.__table__
     found = [
         on(question, question_t.c.key) == question_key,
@@ -434,7 +438,57 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
         .table_valued("option_id", "municipalities")
         .alias()
     )
-    suppressed = _suppressed(counts, context)
+    return round_key, question, found, counts, _suppressed(counts, context)
+
+
+def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    _, question, found, counts, suppressed = _answer_scope(args, context, "questionId")
+    option_spec = REGISTRY["AssessmentOption"]
+    option, option_conditions = scoped(option_spec, context)
+    option_t, question_t = AssessmentOption.__table__, AssessmentQuestion.__table__
+    count = (
+        select(counts.c.municipalities)
+        .where(counts.c.option_id == on(option, option_t.c.id))
+        .scalar_subquery()
+    )
+    item: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "AssessmentAggregateCount", context):
+        item.append(key((field.alias or field.name).value, not item))
+        match field.name.value:
+            case "__typename":
+                item.append('"AssessmentAggregateCount"')
+            case "option":
+                item.append(json(on(option, option_t.c.label)))
+            case "count":
+                item.append(json(case((suppressed, None), else_=count)))
+            case other:
+                raise NotCompilable(f"AssessmentAggregateCount.{other}")
+    item.append("}")
+    rows = (
+        select(concat(*item).label("item"))
+        .select_from(option)
+        .where(
+            on(option, option_t.c.question_id) == on(question, question_t.c.id),
+            *option_conditions,
+        )
+        .order_by(*[on(option, o) for o in option_spec.order_by])
+        .correlate(question)
+        .subquery()
+    )
+    body = (
+        select(json_array(rows.c.item, None, rows))
+        .select_from(question)
+        .where(*found)
+        .scalar_subquery()
+    )
+    return func.coalesce(body, text("null"))
+
+
+def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    round_key, question, found, counts, suppressed = _answer_scope(args, context, "question")
+    question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
+    question_t = AssessmentQuestion.__table__
     parts: list[ColumnElement[Any] | str] = []
     assert node.selection_set is not None
     for field in fields(node.selection_set, "AnswerDistribution", context):
@@ -521,4 +575,5 @@ ROOTS: dict[str, RootBuilder] = {
     "tierDistribution": _tier_distribution,
     "tierTransitions": _tier_transitions,
     "assessmentAnswerCounts": _answer_counts,
+    "assessmentAggregate": _assessment_aggregate,
 }
