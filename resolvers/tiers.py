@@ -36,7 +36,16 @@ class TierQuery:
         "non-empty group is smaller than the threshold."
     )
     async def tier_distribution(
-        self, info: Info, snapshot_on: date | None = None
+        self,
+        info: Info,
+        snapshot_on: date | None = None,
+        snapshot: Annotated[
+            str | None,
+            strawberry.argument(
+                description="時点 / The snapshot by its month in Japan's calendar, e.g. "
+                '"2024-11" (the latest snapshot within it), instead of snapshotOn.'
+            ),
+        ] = None,
     ) -> TierDistribution:
         context = info.context
         service = TierService(context.db)
@@ -44,6 +53,7 @@ class TierQuery:
             snapshot_on,
             exact=context.principal.is_staff,
             threshold=context.settings.aggregate_threshold,
+            month=snapshot,
         )
         tiers = {t.level: t for t in await service.tiers(sql_type_of(Tier))}
         return TierDistribution(

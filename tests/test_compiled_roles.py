@@ -60,6 +60,8 @@ QUERIES = {
     "entityKey before after actorRole } } pageInfo { hasNextPage endCursor } } }",
     "tier distribution": "{ tierDistribution { snapshotOn total suppressed "
     "counts { count tier { level name } } } }",
+    "tier distribution of a month": '{ tierDistribution(snapshot: "2024-11") { snapshotOn '
+    "total suppressed counts { count tier { level } } } }",
     "tier transitions": '{ tierTransitions(from: "2023-11", to: "2024-11") { count '
     "from { level name } to { level label } } }",
     "a municipality's answers": '{ municipality(code: "302015") { assessmentResponses { '

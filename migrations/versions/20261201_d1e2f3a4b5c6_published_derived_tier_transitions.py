@@ -1,4 +1,4 @@
-"""Published figures marked derived; tier transitions counted over every municipality.
+"""Published figures marked derived; tier transitions and snapshots named by their month.
 
 - ``published_statistic`` gains ``derived``: a figure the report did not print but that follows
   from the ones it did (the 2024-11 関与 count, a blank cell: 30 minus the other tiers). The
@@ -9,6 +9,9 @@
   assignment in both months (its latest within each month). The service suppresses small
   groups for viewers outside the prefecture's staff, as for ``dxlink_tier_counts``. Definer,
   EXECUTE for the API role only (migration e6f7a8b9c0d1).
+- ``dxlink_latest_tier_snapshot_in(month)``: the latest snapshot date within a month (for
+  ``tierDistribution(snapshot: "2024-11")``), whatever the caller may read; a definer as
+  ``dxlink_latest_tier_snapshot`` is.
 
 Revision ID: d1e2f3a4b5c6
 Revises: c0d1e2f3a4b5
@@ -48,7 +51,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$
 """
 
-FUNCTION = "dxlink_tier_transitions(date, date)"
+LATEST_IN = """
+CREATE FUNCTION dxlink_latest_tier_snapshot_in(month date) RETURNS date
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT max(snapshot_on) FROM tier_assignment
+  WHERE snapshot_on >= month AND snapshot_on < (month + interval '1 month')::date
+$$
+"""
+
+FUNCTIONS = ("dxlink_tier_transitions(date, date)", "dxlink_latest_tier_snapshot_in(date)")
 
 
 def upgrade() -> None:
@@ -57,10 +68,13 @@ def upgrade() -> None:
         sa.Column("derived", sa.Boolean(), server_default=sa.text("false"), nullable=False),
     )
     op.execute(TRANSITIONS)
-    op.execute(f"REVOKE EXECUTE ON FUNCTION {FUNCTION} FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION {FUNCTION} TO {API_ROLE}")
+    op.execute(LATEST_IN)
+    for function in FUNCTIONS:
+        op.execute(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
+        op.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {API_ROLE}")
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION {FUNCTION}")
+    for function in FUNCTIONS:
+        op.execute(f"DROP FUNCTION {function}")
     op.drop_column("published_statistic", "derived")

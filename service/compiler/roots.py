@@ -322,8 +322,19 @@ def _suppressed(counts: Any, context: Context) -> ColumnElement[bool]:
 
 
 def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
-    given = context.argument(args["snapshotOn"], Date)
-    snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
+    if context.decide(args["snapshot"], lambda v: v is not None):
+
+        def alone(value: Any) -> bool:
+            if value is not None:
+                raise InvalidArgument("snapshot", "give either snapshot or snapshotOn, not both")
+            return True
+
+        context.decide(args["snapshotOn"], alone)  # both: the resolvers' error to word
+        first = context.argument(args["snapshot"], Date, lambda v: month_bounds(v, "snapshot")[0])
+        snapshot: Any = func.dxlink_latest_tier_snapshot_in(first, type_=Date)
+    else:
+        given = context.argument(args["snapshotOn"], Date)
+        snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
     counts = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
     suppressed = _suppressed(counts, context)
     tier_spec = REGISTRY["Tier"]

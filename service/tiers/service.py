@@ -13,6 +13,7 @@ from service import reads
 from service.aggregates import anonymise
 from service.database import RequestSession
 from service.dispatch.service import month_bounds
+from service.errors import InvalidArgument
 from service.models import PublishedStatistic
 
 
@@ -49,15 +50,28 @@ class TierService:
         return await reads.fetch_all(self.db, spec, where)
 
     async def distribution(
-        self, snapshot_on: date | None, *, exact: bool, threshold: int
+        self,
+        snapshot_on: date | None,
+        *,
+        exact: bool,
+        threshold: int,
+        month: str | None = None,
     ) -> Distribution:
-        """Municipalities per tier at a snapshot (default: the latest).
+        """Municipalities per tier at a snapshot: the one of ``snapshot_on``, the latest within
+        ``month`` (`YYYY-MM`; none there: no date, every count zero), or the latest of all.
 
         Counted over all municipalities whatever the viewer may read row by row (a database
         function does the counting); unless ``exact``, the counts are withheld when a non-empty
         group is smaller than ``threshold``, so that no municipality can be singled out.
         """
-        if snapshot_on is None:
+        if month is not None:
+            if snapshot_on is not None:
+                raise InvalidArgument("snapshot", "give either snapshot or snapshotOn, not both")
+            first, _ = month_bounds(month, "snapshot")
+            snapshot_on = await self.db.scalar(
+                select(func.dxlink_latest_tier_snapshot_in(first, type_=Date))
+            )
+        elif snapshot_on is None:
             snapshot_on = await self.db.scalar(select(func.dxlink_latest_tier_snapshot(type_=Date)))
         counts_of = func.dxlink_tier_counts(cast(snapshot_on, Date)).table_valued(
             "level", "municipalities"
