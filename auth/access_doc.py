@@ -128,11 +128,14 @@ def render() -> str:
         "",
         "## Aggregates",
         "",
-        "`tierDistribution` counts every municipality whatever the viewer may read row by row. "
+        "`tierDistribution`, `tierTransitions` and `assessmentAnswerCounts` count every "
+        "municipality whatever the viewer may read row by row (database functions do the "
+        "counting); every viewer may ask for them, and suppression decides what they show. "
         "For viewers outside the prefecture's staff (`prefecture_admin`, `dispatch_coordinator`, "
         "`regional_office`), the counts are withheld (null, `suppressed: true`) when a "
         "non-empty group holds fewer municipalities than `DXLINK_AGGREGATE_THRESHOLD` "
-        "(default 3).",
+        "(default 3). `publishedStatistics` are the figures the prefecture already "
+        "published: public facts, never withheld.",
         "",
     ]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from resolvers.context import Info
 from schema.assessments import (
     AnswerCount,
     AnswerDistribution,
+    AssessmentAggregateCount,
     AssessmentFramework,
     AssessmentOption,
     AssessmentQuestion,
@@ -76,6 +77,33 @@ class AssessmentQuery:
                 for o in result.options
             ],
         )
+
+    @strawberry.field(
+        description="回答の集計 / Anonymised counts of municipalities per option of a choice "
+        'question in a round (submitted responses), e.g. round: "2024-04", questionId: "4-1", '
+        "in the question's order; null for an unknown round or question. Exact for the "
+        "prefecture's staff; for everyone else, every count is withheld (null) when a "
+        "non-empty group is smaller than the threshold."
+    )
+    async def assessment_aggregate(
+        self, info: Info, round: str, question_id: str
+    ) -> list[AssessmentAggregateCount] | None:
+        context = info.context
+        result = await AssessmentService(context.db).answer_counts(
+            sql_type_of(AssessmentQuestion),
+            sql_type_of(AssessmentOption),
+            round_key=round.strip(),
+            question_key=question_id.strip(),
+            exact=context.principal.is_staff,
+            threshold=context.settings.aggregate_threshold,
+            question_argument="questionId",
+        )
+        if result is None:
+            return None
+        return [
+            AssessmentAggregateCount(option=o.label, count=result.counts.get(o.sql_row[KEY]))
+            for o in result.options
+        ]
 
 
 @strawberry.type

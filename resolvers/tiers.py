@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
 from resolvers.context import Info
 from schema.mapping import sql_type_of
-from schema.tiers import PublishedStatistic, Tier, TierCount, TierDistribution
+from schema.tiers import PublishedStatistic, Tier, TierCount, TierDistribution, TierTransition
 from service.tiers.service import TierService
 
 
@@ -35,7 +36,16 @@ class TierQuery:
         "non-empty group is smaller than the threshold."
     )
     async def tier_distribution(
-        self, info: Info, snapshot_on: date | None = None
+        self,
+        info: Info,
+        snapshot_on: date | None = None,
+        snapshot: Annotated[
+            str | None,
+            strawberry.argument(
+                description="時点 / The snapshot by its month in Japan's calendar, e.g. "
+                '"2024-11" (the latest snapshot within it), instead of snapshotOn.'
+            ),
+        ] = None,
     ) -> TierDistribution:
         context = info.context
         service = TierService(context.db)
@@ -43,6 +53,7 @@ class TierQuery:
             snapshot_on,
             exact=context.principal.is_staff,
             threshold=context.settings.aggregate_threshold,
+            month=snapshot,
         )
         tiers = {t.level: t for t in await service.tiers(sql_type_of(Tier))}
         return TierDistribution(
@@ -51,3 +62,30 @@ class TierQuery:
             suppressed=result.suppressed,
             counts=[TierCount(tier=tiers[level], count=n) for level, n in result.counts.items()],
         )
+
+    @strawberry.field(
+        description="分類の遷移 / Municipalities per pair of tiers between two snapshots, each "
+        'named by its month in Japan\'s calendar (e.g. from: "2023-11", to: "2024-11"): every '
+        "pair of tiers, a municipality counted when it has a snapshot in both months. Exact for "
+        "the prefecture's staff; for everyone else, every count is withheld (null) when a "
+        "non-empty pair is smaller than the threshold."
+    )
+    async def tier_transitions(
+        self,
+        info: Info,
+        from_: Annotated[str, strawberry.argument(name="from")],
+        to: str,
+    ) -> list[TierTransition]:
+        context = info.context
+        service = TierService(context.db)
+        result = await service.transitions(
+            from_,
+            to,
+            exact=context.principal.is_staff,
+            threshold=context.settings.aggregate_threshold,
+        )
+        tiers = {t.level: t for t in await service.tiers(sql_type_of(Tier))}
+        return [
+            TierTransition(from_=tiers[before], to=tiers[after], count=n)
+            for (before, after), n in result.counts.items()
+        ]

@@ -290,3 +290,15 @@ class AnswerDistribution:
     question: AssessmentQuestion
     suppressed: bool
     counts: list[AnswerCount]
+
+
+@strawberry.type(
+    description="選択肢別の集計 / Municipalities that chose one option of a question in a round "
+    "(submitted responses)."
+)
+class AssessmentAggregateCount:
+    option: str = strawberry.field(description="選択肢 / The option's label, e.g. 大いに期待する.")
+    count: int | None = strawberry.field(
+        description="団体数 / Municipalities; null when withheld: outside the prefecture's staff, "
+        "when a non-empty group is smaller than the threshold (3 by default)."
+    )

@@ -60,10 +60,13 @@ class Tier(Node):
         "category": Column(statistic_t.c.category),
         "value": Column(statistic_t.c.value),
         "note": Column(statistic_t.c.note),
+        "derived": Column(statistic_t.c.derived),
     },
 )
 @strawberry.type(
-    description="A figure the prefecture published, anonymised (e.g. municipalities per tier)."
+    description="公表値 / A figure the prefecture published, anonymised (e.g. municipalities per "
+    "tier): a public fact, shown exactly to everyone, never withheld as counts computed from "
+    "records are."
 )
 class PublishedStatistic(Node):
     survey: str = strawberry.field(description="e.g. `2024-04 assessment`, `tiers 2024-11`.")
@@ -71,6 +74,11 @@ class PublishedStatistic(Node):
     category: str = strawberry.field(description="Answer option or tier, e.g. `3 協働`.")
     value: int = strawberry.field(description="Number of municipalities.")
     note: str | None
+    derived: bool = strawberry.field(
+        description="導出値 / True when the report left the cell blank and the figure follows "
+        "from the others it published (e.g. the 2024-11 関与 count: 30 minus the other tiers); "
+        "the note says how."
+    )
 
 
 @sql_type(
@@ -129,3 +137,18 @@ class TierDistribution:
     total: int | None
     suppressed: bool
     counts: list[TierCount]
+
+
+@strawberry.type(
+    description="遷移 / Municipalities in one tier at the first snapshot and in another (or the "
+    "same) at the second."
+)
+class TierTransition:
+    from_: Tier = strawberry.field(
+        name="from", description="移行前の分類 / The tier at the first snapshot."
+    )
+    to: Tier = strawberry.field(description="移行後の分類 / The tier at the second snapshot.")
+    count: int | None = strawberry.field(
+        description="団体数 / Municipalities; null when withheld: outside the prefecture's staff, "
+        "when a non-empty pair holds fewer than the threshold (3 by default)."
+    )

@@ -197,6 +197,8 @@ async def load_seeds(conn: AsyncConnection) -> SeedReport:
                 "category": row["option"],
                 "value": int(row["count"]),
                 "note": row["note"] or None,
+                # A figure the report left blank, implied by the others (see its note).
+                "derived": row["derived"] == "yes",
                 "position": i,
             }
             for i, row in enumerate(read_csv("published_results.csv"), start=1)

@@ -60,11 +60,17 @@ QUERIES = {
     "entityKey before after actorRole } } pageInfo { hasNextPage endCursor } } }",
     "tier distribution": "{ tierDistribution { snapshotOn total suppressed "
     "counts { count tier { level name } } } }",
+    "tier distribution of a month": '{ tierDistribution(snapshot: "2024-11") { snapshotOn '
+    "total suppressed counts { count tier { level } } } }",
+    "tier transitions": '{ tierTransitions(from: "2023-11", to: "2024-11") { count '
+    "from { level name } to { level label } } }",
     "a municipality's answers": '{ municipality(code: "302015") { assessmentResponses { '
     "status version submittedAt round { key } answers { numberValue textValue "
     "question { key kind } options { label position } } } } }",
     "answer counts": '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round '
     "suppressed question { key text } counts { count option { label } } } }",
+    "assessment aggregate": '{ assessmentAggregate(round: "2024-04", questionId: "4-1") '
+    "{ option count } }",
     "municipalities of a region": '{ municipalities(first: 5, region: "海草") { totalCount '
     f"nodes {{ {SCOPED_MUNICIPALITY} }} }} }}",
     "one municipality": f'{{ municipality(code: "304271") {{ {SCOPED_MUNICIPALITY} }} }}',

@@ -48,13 +48,14 @@ class AssessmentService:
         question_key: str,
         exact: bool,
         threshold: int,
+        question_argument: str = "question",
     ) -> AnswerCounts | None:
         """Municipalities per option of a choice question in a round; None if either is unknown.
 
         Counted over every submitted response (a database function does the counting, so the
         viewer's row access does not matter); small groups are withheld unless ``exact``.
         """
-        for argument, value in (("round", round_key), ("question", question_key)):
+        for argument, value in (("round", round_key), (question_argument, question_key)):
             if not value.strip() or len(value) > 20:
                 raise InvalidArgument(argument, "must be a key such as 2024-04 or 3-4")
         round_t, question_t = AssessmentRound.__table__, AssessmentQuestion.__table__

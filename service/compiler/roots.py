@@ -322,8 +322,19 @@ def _suppressed(counts: Any, context: Context) -> ColumnElement[bool]:
 
 
 def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
-    given = context.argument(args["snapshotOn"], Date)
-    snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
+    if context.decide(args["snapshot"], lambda v: v is not None):
+
+        def alone(value: Any) -> bool:
+            if value is not None:
+                raise InvalidArgument("snapshot", "give either snapshot or snapshotOn, not both")
+            return True
+
+        context.decide(args["snapshotOn"], alone)  # both: the resolvers' error to word
+        first = context.argument(args["snapshot"], Date, lambda v: month_bounds(v, "snapshot")[0])
+        snapshot: Any = func.dxlink_latest_tier_snapshot_in(first, type_=Date)
+    else:
+        given = context.argument(args["snapshotOn"], Date)
+        snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
     counts = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
     suppressed = _suppressed(counts, context)
     tier_spec = REGISTRY["Tier"]
@@ -372,7 +383,48 @@ def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) 
     return concat(*parts)
 
 
-def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+def _tier_transitions(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    first = context.argument(args["from"], Date, lambda v: month_bounds(v, "from")[0])
+    second = context.argument(args["to"], Date, lambda v: month_bounds(v, "to")[0])
+    counts = (
+        func.dxlink_tier_transitions(first, second)
+        .table_valued("from_level", "to_level", "municipalities")
+        .alias()
+    )
+    suppressed = _suppressed(counts, context)
+    tier_spec = REGISTRY["Tier"]
+    level = SupportTier.__table__.c.level
+    before, _ = scoped(tier_spec, context)
+    after, _ = scoped(tier_spec, context)
+    item: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "TierTransition", context):
+        item.append(key((field.alias or field.name).value, not item))
+        match field.name.value:
+            case "__typename":
+                item.append('"TierTransition"')
+            case "count":
+                item.append(json(case((suppressed, None), else_=counts.c.municipalities)))
+            case "from" | "to" as end:
+                assert field.selection_set is not None
+                tier = before if end == "from" else after
+                item.append(object_(tier_spec, tier, field.selection_set, context))
+            case other:
+                raise NotCompilable(f"TierTransition.{other}")
+    item.append("}")
+    source = counts.join(before, on(before, level) == counts.c.from_level).join(
+        after, on(after, level) == counts.c.to_level
+    )
+    # The first tier, then the second (levels are 1 to 4), as the resolvers list them.
+    return json_array(concat(*item), counts.c.from_level * 10 + counts.c.to_level, source)
+
+
+def _answer_scope(
+    args: dict[str, Arg], context: Context, question_argument: str
+) -> tuple[Any, Any, list[ColumnElement[bool]], Any, ColumnElement[bool]]:
+    """The round's question (an alias, the conditions that find it), the counts of its
+    options (dxlink_answer_counts) and whether they are withheld."""
+
     def checked(argument: str) -> Callable[[str], str]:
         def check(value: str) -> str:
             if not value.strip() or len(value) > 20:
@@ -382,9 +434,8 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
         return check
 
     round_key = context.argument(args["round"], String, checked("round"))
-    question_key = context.argument(args["question"], String, checked("question"))
-    question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
-    question, question_conditions = scoped(question_spec, context)
+    question_key = context.argument(args[question_argument], String, checked(question_argument))
+    question, question_conditions = scoped(REGISTRY["AssessmentQuestion"], context)
     question_t, round_t = AssessmentQuestion.__table__, AssessmentRound.__table__
     found = [
         on(question, question_t.c.key) == question_key,
@@ -398,7 +449,57 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
         .table_valued("option_id", "municipalities")
         .alias()
     )
-    suppressed = _suppressed(counts, context)
+    return round_key, question, found, counts, _suppressed(counts, context)
+
+
+def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    _, question, found, counts, suppressed = _answer_scope(args, context, "questionId")
+    option_spec = REGISTRY["AssessmentOption"]
+    option, option_conditions = scoped(option_spec, context)
+    option_t, question_t = AssessmentOption.__table__, AssessmentQuestion.__table__
+    count = (
+        select(counts.c.municipalities)
+        .where(counts.c.option_id == on(option, option_t.c.id))
+        .scalar_subquery()
+    )
+    item: list[ColumnElement[Any] | str] = []
+    assert node.selection_set is not None
+    for field in fields(node.selection_set, "AssessmentAggregateCount", context):
+        item.append(key((field.alias or field.name).value, not item))
+        match field.name.value:
+            case "__typename":
+                item.append('"AssessmentAggregateCount"')
+            case "option":
+                item.append(json(on(option, option_t.c.label)))
+            case "count":
+                item.append(json(case((suppressed, None), else_=count)))
+            case other:
+                raise NotCompilable(f"AssessmentAggregateCount.{other}")
+    item.append("}")
+    rows = (
+        select(concat(*item).label("item"))
+        .select_from(option)
+        .where(
+            on(option, option_t.c.question_id) == on(question, question_t.c.id),
+            *option_conditions,
+        )
+        .order_by(*[on(option, o) for o in option_spec.order_by])
+        .correlate(question)
+        .subquery()
+    )
+    body = (
+        select(json_array(rows.c.item, None, rows))
+        .select_from(question)
+        .where(*found)
+        .scalar_subquery()
+    )
+    return func.coalesce(body, text("null"))
+
+
+def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    round_key, question, found, counts, suppressed = _answer_scope(args, context, "question")
+    question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
+    question_t = AssessmentQuestion.__table__
     parts: list[ColumnElement[Any] | str] = []
     assert node.selection_set is not None
     for field in fields(node.selection_set, "AnswerDistribution", context):
@@ -483,5 +584,7 @@ ROOTS: dict[str, RootBuilder] = {
     "auditLog": _audit_log,
     "viewer": _viewer,
     "tierDistribution": _tier_distribution,
+    "tierTransitions": _tier_transitions,
     "assessmentAnswerCounts": _answer_counts,
+    "assessmentAggregate": _assessment_aggregate,
 }

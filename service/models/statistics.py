@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.models.base import Base
@@ -20,5 +20,7 @@ class PublishedStatistic(Base):
     value: Mapped[int] = mapped_column()
     note: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column()
+    # Not printed in the report but implied by the figures it did print (a blank cell).
+    derived: Mapped[bool] = mapped_column(server_default=false(), default=False)
 
     __table_args__ = (UniqueConstraint("survey", "subject", "category"),)

@@ -12,6 +12,8 @@ from schema.mapping import SqlType
 from service import reads
 from service.aggregates import anonymise
 from service.database import RequestSession
+from service.dispatch.service import month_bounds
+from service.errors import InvalidArgument
 from service.models import PublishedStatistic
 
 
@@ -20,6 +22,12 @@ class Distribution:
     snapshot_on: date | None
     counts: dict[int, int | None]  # tier level -> municipalities (None: suppressed)
     total: int | None
+    suppressed: bool
+
+
+@dataclass
+class Transitions:
+    counts: dict[tuple[int, int], int | None]  # (from level, to level) -> municipalities
     suppressed: bool
 
 
@@ -42,15 +50,28 @@ class TierService:
         return await reads.fetch_all(self.db, spec, where)
 
     async def distribution(
-        self, snapshot_on: date | None, *, exact: bool, threshold: int
+        self,
+        snapshot_on: date | None,
+        *,
+        exact: bool,
+        threshold: int,
+        month: str | None = None,
     ) -> Distribution:
-        """Municipalities per tier at a snapshot (default: the latest).
+        """Municipalities per tier at a snapshot: the one of ``snapshot_on``, the latest within
+        ``month`` (`YYYY-MM`; none there: no date, every count zero), or the latest of all.
 
         Counted over all municipalities whatever the viewer may read row by row (a database
         function does the counting); unless ``exact``, the counts are withheld when a non-empty
         group is smaller than ``threshold``, so that no municipality can be singled out.
         """
-        if snapshot_on is None:
+        if month is not None:
+            if snapshot_on is not None:
+                raise InvalidArgument("snapshot", "give either snapshot or snapshotOn, not both")
+            first, _ = month_bounds(month, "snapshot")
+            snapshot_on = await self.db.scalar(
+                select(func.dxlink_latest_tier_snapshot_in(first, type_=Date))
+            )
+        elif snapshot_on is None:
             snapshot_on = await self.db.scalar(select(func.dxlink_latest_tier_snapshot(type_=Date)))
         counts_of = func.dxlink_tier_counts(cast(snapshot_on, Date)).table_valued(
             "level", "municipalities"
@@ -59,3 +80,24 @@ class TierService:
         counts = {int(row.level): int(row.municipalities) for row in rows}
         shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
         return Distribution(snapshot_on, shown.counts, sum(counts.values()), shown.suppressed)
+
+    async def transitions(
+        self, from_month: str, to_month: str, *, exact: bool, threshold: int
+    ) -> Transitions:
+        """Municipalities per pair of tiers between the snapshots of two months (`YYYY-MM`).
+
+        Every pair of tiers is listed, in order of the first tier then the second; a
+        municipality counts when it has a snapshot in both months (its latest in each). Counted
+        over all municipalities by a database function; withheld as the distribution is.
+        """
+        first, _ = month_bounds(from_month, "from")
+        second, _ = month_bounds(to_month, "to")
+        counts_of = func.dxlink_tier_transitions(first, second).table_valued(
+            "from_level", "to_level", "municipalities"
+        )
+        rows = await self.db.all(
+            select(counts_of.c.from_level, counts_of.c.to_level, counts_of.c.municipalities)
+        )
+        counts = {(int(r.from_level), int(r.to_level)): int(r.municipalities) for r in rows}
+        shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
+        return Transitions(shown.counts, shown.suppressed)

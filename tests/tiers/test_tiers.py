@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from auth.principal import Role
+from auth.tokens import mint_token
+from service.settings import Settings
 from tests.conftest import GraphQL, data_of
 
 DATA = Path(__file__).resolve().parents[2] / "seeds" / "data"
@@ -18,14 +21,14 @@ TIERS = "{ tiers { level name label description kpiTarget } }"
 STATISTICS_QUERY = """
 query($survey: String, $subject: String) {
   publishedStatistics(survey: $survey, subject: $subject) {
-    survey subject category value note
+    survey subject category value note derived
   }
 }
 """
 
 
-async def statistics(gql: GraphQL, **variables: object) -> list[dict]:
-    return data_of(await gql(STATISTICS_QUERY, variables))["publishedStatistics"]
+async def statistics(gql: GraphQL, token: str | None = None, **variables: object) -> list[dict]:
+    return data_of(await gql(STATISTICS_QUERY, variables, token=token))["publishedStatistics"]
 
 
 def expected(row: dict[str, str]) -> dict:
@@ -35,6 +38,7 @@ def expected(row: dict[str, str]) -> dict:
         "category": row["option"],
         "value": int(row["count"]),
         "note": row["note"] or None,
+        "derived": row["derived"] == "yes",
     }
 
 
@@ -102,3 +106,42 @@ async def test_all_statistics_in_published_order(gql: GraphQL) -> None:
     figures = await statistics(gql)
     assert len(figures) == len(STATISTICS)
     assert figures == [expected(r) for r in STATISTICS]
+
+
+async def test_published_figures_are_never_suppressed(gql: GraphQL, settings: Settings) -> None:
+    # 支援 holds 2 municipalities in 2024-11, under the threshold that withholds counts computed
+    # from records; the prefecture published it, so the public sees it exactly as staff do.
+    assert settings.aggregate_threshold > 2
+    staff = mint_token(settings, role=Role.prefecture_admin, subject="admin")
+    municipal = mint_token(
+        settings, role=Role.municipal_staff, subject="m", scope={"municipality": "302015"}
+    )
+    seen = [
+        await statistics(gql, token=token, survey="tiers 2024-11")
+        for token in (None, municipal, staff)
+    ]
+    assert seen[0] == seen[1] == seen[2]
+    assert {f["category"]: f["value"] for f in seen[0]} == {
+        "4 共創": 6,
+        "3 協働": 22,
+        "2 支援": 2,
+        "1 関与": 0,
+    }
+    small = await statistics(gql, subject="2-4")
+    assert [f["value"] for f in small if f["category"] == "その他"] == [1]
+
+
+async def test_the_two_free_text_answers_to_4_2_are_two_entries(gql: GraphQL) -> None:
+    figures = await statistics(gql, survey="2024-04 assessment", subject="4-2")
+    free = [f for f in figures if f["category"].startswith("(other: free text")]
+    assert [f["value"] for f in free] == [1, 1]
+    assert len({f["category"] for f in free}) == 2
+    assert "data-linkage platform" in free[0]["note"]
+
+
+async def test_only_the_blank_cell_of_the_report_is_derived(gql: GraphQL) -> None:
+    derived = [f for f in await statistics(gql) if f["derived"]]
+    assert [(f["survey"], f["category"], f["value"]) for f in derived] == [
+        ("tiers 2024-11", "1 関与", 0)
+    ]
+    assert "blank in the report" in derived[0]["note"]
