@@ -205,6 +205,7 @@ class AssessmentRound(Node):
         "version": Column(response_t.c.version),
         "submitted_at": Column(response_t.c.submitted_at),
         "updated_at": Column(response_t.c.updated_at),
+        "synthetic": Column(response_t.c.synthetic),
         "round": ToOne("AssessmentRound", response_t.c.round_id, round_t.c.id),
         "municipality": ToOne("Municipality", response_t.c.municipality_id, municipality_t.c.id),
         "answers": ToMany(
@@ -221,6 +222,9 @@ class AssessmentResponse(Node):
     version: int = strawberry.field(description="Increases with every change (optimistic lock).")
     submitted_at: datetime | None
     updated_at: datetime
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo): invented answers."
+    )
 
     @strawberry.field
     async def round(self, info: Info) -> AssessmentRound:
@@ -244,6 +248,7 @@ class AssessmentResponse(Node):
     fields={
         "text_value": Column(answer_t.c.text_value),
         "number_value": Column(float_column(answer_t.c.number_value)),
+        "synthetic": Column(answer_t.c.synthetic),
         "question": ToOne("AssessmentQuestion", answer_t.c.question_id, question_t.c.id),
         "options": ToMany(
             "AssessmentOption",
@@ -260,6 +265,9 @@ class AssessmentResponse(Node):
 class AssessmentAnswer(Node):
     text_value: str | None = strawberry.field(description="自由記述 / A free-text answer.")
     number_value: float | None = strawberry.field(description="数値 / A number answer.")
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo): an invented answer."
+    )
 
     @strawberry.field
     async def question(self, info: Info) -> AssessmentQuestion:

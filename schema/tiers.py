@@ -91,6 +91,7 @@ class PublishedStatistic(Node):
         "overridden": Column(assignment_t.c.overridden),
         "reason": Column(assignment_t.c.reason),
         "decided_by": Column(assignment_t.c.decided_by),
+        "synthetic": Column(assignment_t.c.synthetic),
         "tier": ToOne("Tier", assignment_t.c.level, tier_t.c.level),
         "computed_tier": ToOne("Tier", assignment_t.c.computed_level, tier_t.c.level),
         "municipality": ToOne("Municipality", assignment_t.c.municipality_id, municipality_t.c.id),
@@ -103,6 +104,9 @@ class TierAssignment(Node):
     overridden: bool = strawberry.field(description="True when the prefecture overrode it.")
     reason: str | None = strawberry.field(description="Why the tier was overridden.")
     decided_by: str | None
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo): an invented tier."
+    )
 
     @strawberry.field(description="The tier the municipality is in.")
     async def tier(self, info: Info) -> Tier:

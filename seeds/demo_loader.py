@@ -8,6 +8,10 @@ only difference is the repository, which flags every row it inserts ``synthetic`
 therefore holds the demo's changes, under that subject and with ``"synthetic": true`` in each
 row's image; removing the demo is audited the same way, and the log keeps both (it is the
 record of what happened, demo or not).
+
+After the dispatch demo come the catalog (seeds/demo_catalog_loader.py) and the 2024-04
+assessment with its tier snapshots (seeds/demo_assessment_loader.py), each written as its
+municipality's staff through its own services, flagged ``synthetic`` the same way.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from auth.principal import Principal, Role
-from seeds import demo
+from seeds import demo, demo_assessment
+from seeds.demo_assessment_loader import write_assessments
 from seeds.demo_catalog_loader import write_catalog
 from service.database import RequestSession
 from service.dispatch.assignments import AssignmentService
@@ -30,6 +35,10 @@ from service.dispatch.profiles import ExpertProfile, ProfileService, ProgrammeRu
 from service.dispatch.repository import DispatchRepository
 from service.dispatch.sessions import SessionService
 from service.models import (
+    AssessmentAnswer,
+    AssessmentAnswerOption,
+    AssessmentResponse,
+    AssessmentRound,
     Dataset,
     DatasetPublisher,
     DispatchAssignment,
@@ -41,6 +50,7 @@ from service.models import (
     ExpertAvailability,
     Municipality,
     Prefecture,
+    TierAssignment,
 )
 from service.models.dispatch import VisitStatus
 from service.writes import UserErrors
@@ -62,6 +72,12 @@ dataset_t = Dataset.__table__
 publisher_t = DatasetPublisher.__table__
 distribution_t = Distribution.__table__
 CATALOG_TABLES = (dataset_t, publisher_t, distribution_t)
+response_t = AssessmentResponse.__table__
+answer_t = AssessmentAnswer.__table__
+chosen_t = AssessmentAnswerOption.__table__
+tier_t = TierAssignment.__table__
+# The demo's assessment responses and tier snapshots, children before parents.
+ASSESSMENT_TABLES = (chosen_t, answer_t, response_t, tier_t)
 T = TypeVar("T")
 
 
@@ -87,7 +103,7 @@ class SyntheticRepository(DispatchRepository):
 
 async def synthetic_rows(connection: AsyncConnection) -> dict[str, int]:
     counts = {}
-    for table in (*reversed(TABLES), *CATALOG_TABLES):
+    for table in (*reversed(TABLES), *CATALOG_TABLES, *reversed(ASSESSMENT_TABLES)):
         statement = select(func.count()).select_from(table).where(table.c.synthetic)
         counts[table.name] = int(await connection.scalar(statement))
     return counts
@@ -114,6 +130,12 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
             "demo brings its own programme of that year and would otherwise mix synthetic "
             "requests, assignments and sessions into the real one, so it wrote nothing"
         )
+    real_assessment = await _real_assessment(connection)
+    if real_assessment:
+        raise DemoRefused(
+            f"{real_assessment}; the demo answers that round and writes those snapshots for "
+            "every municipality, so it wrote nothing"
+        )
     plan = demo.build_plan(await _municipalities(connection), now or datetime.now(demo.JST))
     sessionmaker = async_sessionmaker(
         bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
@@ -126,6 +148,7 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
         raise
     await db.finish(commit=True)
     await write_catalog(connection, sessionmaker)
+    await write_assessments(connection, sessionmaker)
     # Back to the owner for the rest of the caller's transaction.
     await connection.execute(text("RESET ROLE"))
     outcome = DemoOutcome(True, await synthetic_rows(connection))
@@ -134,7 +157,8 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
 
 
 async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
-    """Delete every synthetic row of the dispatch tables; refuse when real rows depend on one."""
+    """Delete every synthetic row (dispatch, catalog, assessment responses and tiers); refuse
+    when real rows depend on one."""
     await _begin(connection)
     # Audited like the demo's writes (the trigger records changes made under a principal).
     await connection.execute(
@@ -158,7 +182,7 @@ async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
     result = await connection.execute(delete(dataset_t).where(dataset_t.c.synthetic))
     removed[dataset_t.name] = int(result.rowcount)  # type: ignore[attr-defined]
     logger.info("demo: removed %d rows of %s", removed[dataset_t.name], dataset_t.name)
-    for table in TABLES:
+    for table in (*ASSESSMENT_TABLES, *TABLES):
         condition = table.c.synthetic
         if table is availability_t:
             # Windows belong to their expert, whoever wrote them (they cascade with it).
@@ -179,6 +203,28 @@ async def _begin(connection: AsyncConnection) -> None:
     # (maintenance, like the reference seeds; SECURITY DEFINER checks need it too).
     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     await connection.execute(text("SELECT set_config('dxlink.maintenance', 'on', true)"))
+
+
+async def _real_assessment(connection: AsyncConnection) -> str | None:
+    """What real data the demo's responses and tier snapshots would mix with, if any."""
+    round_t = AssessmentRound.__table__
+    responses = await connection.scalar(
+        select(func.count())
+        .select_from(response_t.join(round_t, round_t.c.id == response_t.c.round_id))
+        .where(~response_t.c.synthetic, round_t.c.key == demo_assessment.ROUND)
+    )
+    if responses:
+        return f"{responses} real responses to the {demo_assessment.ROUND} round exist"
+    snapshots = list(demo_assessment.SNAPSHOTS.values())
+    tiers = await connection.scalar(
+        select(func.count())
+        .select_from(tier_t)
+        .where(~tier_t.c.synthetic, tier_t.c.snapshot_on.in_(snapshots))
+    )
+    if tiers:
+        shown = " and ".join(d.isoformat() for d in snapshots)
+        return f"{tiers} real tier assignments of the snapshots {shown} exist"
+    return None
 
 
 async def _municipalities(connection: AsyncConnection) -> list[demo.Municipality]:
@@ -206,7 +252,10 @@ async def _real_dependants(connection: AsyncConnection) -> list[str]:
     demo_requests = select(request_t.c.id).where(request_t.c.synthetic)
     demo_assignments = select(assignment_t.c.id).where(assignment_t.c.synthetic)
     demo_datasets = select(dataset_t.c.id).where(dataset_t.c.synthetic)
+    demo_responses = select(response_t.c.id).where(response_t.c.synthetic)
+    demo_answers = select(answer_t.c.id).where(answer_t.c.synthetic)
     checks = (
+        (answer_t, answer_t.c.response_id.in_(demo_responses)),
         (publisher_t, publisher_t.c.dataset_id.in_(demo_datasets)),
         (distribution_t, distribution_t.c.dataset_id.in_(demo_datasets)),
         (request_t, request_t.c.programme_id.in_(demo_programmes)),
@@ -219,6 +268,18 @@ async def _real_dependants(connection: AsyncConnection) -> list[str]:
         (visit_t, visit_t.c.assignment_id.in_(demo_assignments)),
     )
     found = []
+    # The chosen options have no id of their own: named by their answer.
+    answers = list(
+        await connection.scalars(
+            select(chosen_t.c.answer_id)
+            .where(~chosen_t.c.synthetic, chosen_t.c.answer_id.in_(demo_answers))
+            .distinct()
+            .order_by(chosen_t.c.answer_id)
+        )
+    )
+    if answers:
+        shown = ", ".join(map(str, answers[:10])) + (" ..." if len(answers) > 10 else "")
+        found.append(f"{chosen_t.name} of assessment_answer {shown}")
     for table, condition in checks:
         ids = list(
             await connection.scalars(

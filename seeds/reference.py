@@ -81,8 +81,10 @@ FOLLOW_UP_OPTIONS = {
 }
 
 # Questions a submission must answer (a follow-up only when it is open): those whose options
-# the report published, the others' options being unknown here.
-REQUIRED = ("0-1", "1-1", "2-3", "2-4", "3-4", "3-9", "3-12", "4-1", "4-2")
+# the report published, the others' options being unknown here; but not 2-3 and 2-4, which
+# the 2024 web form left optional: the report counts one municipality without an answer to
+# 2-3, and 17 answers to 2-4 of the 21 municipalities it was asked of.
+REQUIRED = ("0-1", "1-1", "3-4", "3-9", "3-12", "4-1", "4-2")
 
 # Bounds of number answers (minimum, maximum; None: unbounded).
 NUMBER_BOUNDS = {"7-3": (0, None)}  # datasets published: a count

@@ -11,6 +11,7 @@ the owner too), which holds real dispatch rows beside the demo.
 from __future__ import annotations
 
 import asyncio
+import csv
 import itertools
 import logging
 import os
@@ -54,6 +55,11 @@ DISPATCH = (
     "dataset",
     "dataset_publisher",
     "distribution",
+    # The demo's 2024-04 assessment and its tier snapshots.
+    "assessment_response",
+    "assessment_answer",
+    "assessment_answer_option",
+    "tier_assignment",
 )
 CALENDAR = """
 query($month: String!) {
@@ -335,6 +341,160 @@ async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Se
     assert dict(inserted) == counts
 
 
+AGGREGATE = """
+query($question: String!) {
+  assessmentAggregate(round: "2024-04", questionId: $question) { option count }
+}
+"""
+DISTRIBUTION = """
+query($snapshot: String!) {
+  tierDistribution(snapshot: $snapshot) { snapshotOn total counts { tier { level } count } }
+}
+"""
+PUBLISHED = Path(__file__).resolve().parents[1] / "seeds" / "data" / "published_results.csv"
+
+
+def _published() -> list[dict[str, str]]:
+    with PUBLISHED.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+async def _as_prefecture(
+    api: httpx.AsyncClient, settings: Settings, query: str, **variables: str
+) -> dict[str, Any]:
+    token = mint_token(settings, role=Role.prefecture_admin, subject="demo-prefecture")
+    response = await api.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+@pytest.mark.parametrize(
+    "question", ["0-1", "1-1", "2-3", "2-4", "3-4", "3-9", "3-12", "4-1", "4-2"]
+)
+async def test_the_demo_s_answers_add_up_to_the_published_counts(
+    api: httpx.AsyncClient, settings: Settings, question: str
+) -> None:
+    rows = [r for r in _published() if r["survey"] == "2024-04 assessment"]
+    published = {r["option"]: int(r["count"]) for r in rows if r["question_id"] == question}
+    assert published, question
+    data = await _as_prefecture(api, settings, AGGREGATE, question=question)
+    counts = {c["option"]: c["count"] for c in data["assessmentAggregate"]}
+    # Every option the report counted, with its count (the prefecture sees exact counts).
+    chosen = {o: n for o, n in published.items() if not o.startswith("(")}
+    assert counts == chosen
+    # What the report counts beside the options: 2-3's one municipality without an answer, and
+    # 4-2's two free-text answers (no option to choose; the demo leaves them out).
+    apart = {o: n for o, n in published.items() if o.startswith("(")}
+    if question == "2-3":
+        assert apart == {"(no answer)": 1}
+        assert sum(counts.values()) + 1 == 30
+    elif question == "4-2":
+        assert set(apart) == {"(other: free text 1)", "(other: free text 2)"}
+    else:
+        assert apart == {}
+        if question != "2-4":  # asked only after 2-3's 設置済み or 設置する予定がある
+            assert sum(counts.values()) == 30
+
+
+@pytest.mark.parametrize("snapshot", ["2023-11", "2024-11"])
+async def test_the_demo_s_tiers_reproduce_the_published_distribution(
+    api: httpx.AsyncClient, settings: Settings, snapshot: str
+) -> None:
+    published = {
+        int(r["option"].split()[0]): int(r["count"])
+        for r in _published()
+        if r["survey"] == f"tiers {snapshot}"
+    }
+    assert set(published) == {1, 2, 3, 4}
+    data = (await _as_prefecture(api, settings, DISTRIBUTION, snapshot=snapshot))[
+        "tierDistribution"
+    ]
+    assert data["snapshotOn"] == f"{snapshot}-30"
+    assert data["total"] == 30
+    assert {c["tier"]["level"]: c["count"] for c in data["counts"]} == published
+
+
+HISTORY = """
+query($code: String!) {
+  municipality(code: $code) {
+    tierHistory { snapshotOn synthetic overridden tier { level } computedTier { level } }
+  }
+}
+"""
+
+
+async def test_the_demo_s_tiers_never_drop_and_are_flagged_synthetic(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    codes = [r["code"] for r in await _rows(seeded.url, "SELECT code FROM municipality")]
+    rises = []
+    for code in codes:
+        data = await _as_prefecture(api, settings, HISTORY, code=code)
+        history = data["municipality"]["tierHistory"]
+        assert [h["snapshotOn"] for h in history] == ["2024-11-30", "2023-11-30"]
+        assert all(h["synthetic"] and not h["overridden"] for h in history)
+        assert all(h["tier"] == h["computedTier"] for h in history)
+        after, before = (h["tier"]["level"] for h in history)
+        rises.append(after - before)
+    assert min(rises) >= 0
+    assert max(rises) <= 2
+
+
+async def test_the_demo_s_responses_are_submitted_in_the_round_by_their_staff(
+    seeded: Seeded,
+) -> None:
+    rows = await _rows(
+        seeded.url,
+        "SELECT r.status, r.synthetic, r.submitted_at, r.version, "
+        "(SELECT array_agg(DISTINCT actor_subject) FROM audit_log a "
+        " WHERE a.entity = 'assessment_response' AND (a.after ->> 'id')::bigint = r.id) AS actors, "
+        "m.code FROM assessment_response r JOIN municipality m ON m.id = r.municipality_id",
+    )
+    assert len(rows) == 30
+    for row in rows:
+        assert row["status"] == "SUBMITTED"
+        assert row["synthetic"]
+        day = row["submitted_at"].astimezone(demo.JST).date()
+        assert date(2024, 4, 22) <= day <= date(2024, 5, 7)
+        assert row["actors"] == [f"{SUBJECT}-{row['code']}"]
+
+
+RESPONSES = """
+query($code: String!) {
+  municipality(code: $code) {
+    assessmentResponses {
+      synthetic status round { key } answers { synthetic question { key } options { label } }
+    }
+  }
+}
+"""
+
+
+async def test_a_municipality_reads_its_demo_response_flagged_synthetic(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    codes = sorted(r["code"] for r in await _rows(seeded.url, "SELECT code FROM municipality"))
+    for code in (codes[0], codes[-1]):
+        token = mint_token(
+            settings, role=Role.municipal_staff, subject="s", scope={"municipality": code}
+        )
+        data = await _graphql(api, RESPONSES, {"code": code}, token)
+        (response,) = data["municipality"]["assessmentResponses"]
+        assert response["synthetic"]
+        assert response["status"] == "SUBMITTED"
+        assert response["round"] == {"key": "2024-04"}
+        keys = [a["question"]["key"] for a in response["answers"]]
+        assert set(keys) <= {"0-1", "1-1", "2-3", "2-4", "3-4", "3-9", "3-12", "4-1", "4-2"}
+        assert {"0-1", "1-1", "3-4", "3-9", "3-12", "4-1", "4-2"} <= set(keys)  # required
+        assert all(a["synthetic"] and a["options"] for a in response["answers"])
+
+
 CATALOG = """
 query($search: String) {
   datasets(search: $search, first: 100) {
@@ -561,12 +721,20 @@ async def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     rows = {
         table: [
             tuple(r)
-            for r in await _rows(url, f"SELECT * FROM {table} WHERE NOT synthetic ORDER BY id")
+            # By the first two columns: id and more (an answer's options have no id).
+            for r in await _rows(url, f"SELECT * FROM {table} WHERE NOT synthetic ORDER BY 1, 2")
         ]
         for table in DISPATCH
     }
     counts = await _all_counts(url)
-    for table in ("prefecture", "region", "municipality", "assessment_question", "support_tier"):
+    for table in (
+        "prefecture",
+        "region",
+        "municipality",
+        "assessment_question",
+        "assessment_round",
+        "support_tier",
+    ):
         rows[table] = [(counts[table],)]
     return rows
 
@@ -640,3 +808,26 @@ def test_a_real_programme_of_the_year_is_left_alone(
         asyncio.run(
             _rows(managed.url, "DELETE FROM dispatch_programme WHERE id = $1", programme[0])
         )
+
+
+def test_real_tiers_of_a_demo_snapshot_are_left_alone(
+    managed: Managed, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    remove = ("seed", "--demo", "--remove")
+    assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 0
+    (tier,) = asyncio.run(
+        _rows(
+            managed.url,
+            "INSERT INTO tier_assignment (municipality_id, snapshot_on, level, overridden) "
+            "SELECT min(id), '2024-11-30', 3, false FROM municipality RETURNING id",
+        )
+    )
+    try:
+        capsys.readouterr()
+        assert dxlink(managed.url, settings, managed.data_dir, "seed", "--demo", **managed.env) == 1
+        err = capsys.readouterr().err
+        assert "1 real tier assignments of the snapshots 2023-11-30 and 2024-11-30" in err, err
+        assert "wrote nothing" in err
+        assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
+    finally:
+        asyncio.run(_rows(managed.url, "DELETE FROM tier_assignment WHERE id = $1", tier[0]))

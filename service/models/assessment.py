@@ -210,3 +210,4 @@ class AssessmentAnswerOption(Base):
     option_id: Mapped[int] = mapped_column(
         ForeignKey("assessment_option.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
+    synthetic: Mapped[bool] = synthetic_column()

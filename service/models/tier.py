@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, created_at_column
+from service.models.base import Base, created_at_column, synthetic_column
 
 
 class SupportTier(Base):
@@ -51,6 +51,7 @@ class TierAssignment(Base):
     overridden: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(200))
+    synthetic: Mapped[bool] = synthetic_column()
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
