@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth import policy
 from auth.principal import Role
 from auth.tokens import mint_token
 from service.settings import Settings
@@ -245,3 +246,24 @@ async def test_a_refused_save_copies_nothing(
         ("NOT_AN_OPTION", ["input", "answers", "0", "options"])
     ]
     assert set(await responses(gql, token, OWN)) == {RECHECKED}
+
+
+async def test_the_copy_is_written_under_the_save_s_database_rules(
+    gql: GraphQL,
+    connection: AsyncConnection,
+    settings: Settings,
+    recheck_open: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without the service's checks, PostgreSQL's rules for saveAssessmentAnswers alone admit
+    # the copied answers and chosen options of the own municipality, and refuse another's.
+    monkeypatch.setattr(policy, "QUERY_LAYER", False)
+    await submitted(connection, OWN, OWN_SUBMITTED, OWN_TEXTS, OWN_NUMBER)
+    payload = await save(gql, staff(settings, OWN), [])
+    assert payload["userErrors"] == []
+    assert answers(payload["response"]) == own_submission()
+    refused = await save(gql, staff(settings, FAR), [], municipality=OWN)
+    assert refused["response"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
+    admin = mint_token(settings, role=Role.prefecture_admin, subject="admin")
+    assert answers((await responses(gql, admin, OWN))[RECHECK]) == own_submission()
