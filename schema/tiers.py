@@ -6,6 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import func
 
 from resolvers.context import Info
 from schema.mapping import Column, ToOne, sql_type
@@ -87,6 +88,9 @@ class PublishedStatistic(Node):
     order_by=(assignment_t.c.snapshot_on.desc(), assignment_t.c.id),
     fields={
         "snapshot_on": Column(assignment_t.c.snapshot_on),
+        # The month as tierDistribution(snapshot:) takes it; snapshot_on is already a date of
+        # Japan's calendar, so its month needs no time zone.
+        "snapshot": Column(func.to_char(assignment_t.c.snapshot_on, "YYYY-MM")),
         "score": Column(float_column(assignment_t.c.score)),
         "overridden": Column(assignment_t.c.overridden),
         "reason": Column(assignment_t.c.reason),
@@ -100,6 +104,10 @@ class PublishedStatistic(Node):
 @strawberry.type(description="A municipality's support tier at one snapshot.")
 class TierAssignment(Node):
     snapshot_on: date = strawberry.field(description="Date of the snapshot, e.g. 2024-11-30.")
+    snapshot: str = strawberry.field(
+        description="時点 / The snapshot's month in Japan's calendar, e.g. `2024-11`, as "
+        "tierDistribution(snapshot:) and tierTransitions take it."
+    )
     score: float | None = strawberry.field(description="Total assessment score, if computed.")
     overridden: bool = strawberry.field(description="True when the prefecture overrode it.")
     reason: str | None = strawberry.field(description="Why the tier was overridden.")

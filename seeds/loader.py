@@ -276,13 +276,22 @@ async def _load_catalog_reference(conn: AsyncConnection, report: SeedReport) -> 
 async def _load_framework(conn: AsyncConnection, report: SeedReport) -> None:
     frameworks = await upsert(conn, AssessmentFramework, [reference.FRAMEWORK], ["version"], report)
     framework_id = frameworks[(reference.FRAMEWORK["version"],)]
-    await upsert(
-        conn,
-        AssessmentRound,
-        [{**r, "framework_id": framework_id} for r in reference.ROUNDS],
-        ["key"],
-        report,
-    )
+    # Rounds re-checking another after it, so that the other's id is known.
+    rounds: dict[tuple[Any, ...], Any] = {}
+    written = 0
+    for rechecking in (False, True):
+        rows = [
+            {
+                **{k: v for k, v in r.items() if k != "rechecks"},
+                "framework_id": framework_id,
+                "rechecks_round_id": rounds[(r["rechecks"],)] if rechecking else None,
+            }
+            for r in reference.ROUNDS
+            if (r["rechecks"] is not None) == rechecking
+        ]
+        rounds = await upsert(conn, AssessmentRound, rows, ["key"], report)
+        written += report.written.get("assessment_round", 0) if rows else 0
+    report.written["assessment_round"] = written
     questions = read_csv("assessment_questions.csv")
     section_rows: dict[str, dict[str, Any]] = {}
     for row in questions:

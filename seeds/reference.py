@@ -60,12 +60,24 @@ FRAMEWORK = {
     "published_on": date(2024, 4, 22),
 }
 
+# Rounds of the framework, each a key of the round it re-checks or None; a re-check round's
+# responses start as copies of the submissions to the round it re-checks.
 ROUNDS = [
     {
         "key": "2024-04",
         "title": "2024年度 市町村DX推進状況調査",
         "opens_on": date(2024, 4, 22),
         "closes_on": date(2024, 5, 7),
+        "rechecks": None,
+    },
+    {
+        # The report (../shared/data/README.md: "changes re-checked with each municipality in
+        # Nov-Dec 2024") names the months, not the days: the round spans both months.
+        "key": "2024-11",
+        "title": "2024年度 市町村DX推進状況 再確認",
+        "opens_on": date(2024, 11, 1),
+        "closes_on": date(2024, 12, 31),
+        "rechecks": "2024-04",
     },
 ]
 

@@ -179,7 +179,7 @@ async def create_choice_answer(
 
 
 async def create_open_round(
-    connection: AsyncConnection, key: str = "2024-11", **overrides: Any
+    connection: AsyncConnection, key: str = "2099-04", **overrides: Any
 ) -> int:
     """A round of the framework of 2024-04, open from yesterday to a month from today (in
     Japan)."""

@@ -18,7 +18,7 @@ from tests.conftest import GraphQL, data_of
 
 SCOPED_MUNICIPALITY = (
     "code tier { snapshotOn score reason decidedBy tier { level } } "
-    "tierHistory { snapshotOn overridden } "
+    "tierHistory { snapshotOn snapshot overridden reason tier { level } computedTier { level } } "
     "assessmentResponses { status version answers { numberValue textValue question { key } } } "
     "datasets { title status keywords distributions { byteSize format } publishers { code } } "
     "dispatchAssignments { theme status endedReason expert { name monthlyCapacity } "

@@ -50,6 +50,7 @@ class Round:
     opens_on: date | None
     closes_on: date | None
     today: date  # in Japan
+    rechecks_round_id: int | None = None  # the round a re-check round re-checks
 
     @property
     def open(self) -> bool:
@@ -104,6 +105,7 @@ class ResponseRepository:
                 round_t.c.opens_on,
                 round_t.c.closes_on,
                 today.label("today"),
+                round_t.c.rechecks_round_id,
             ).where(round_t.c.key == key)
         )
         return Round(*rows[0]) if rows else None
@@ -160,6 +162,20 @@ class ResponseRepository:
             )
         )
         return rows[0] if rows else None
+
+    async def submission(self, round_id: int, municipality_id: int) -> tuple[int, int] | None:
+        """The municipality's submitted response of the round, as the principal reads it: its
+        id and the round's framework; None when there is none (a draft, a reopened one)."""
+        rows = await self.db.all(
+            select(response_t.c.id, round_t.c.framework_id)
+            .join(round_t, round_t.c.id == response_t.c.round_id)
+            .where(
+                response_t.c.round_id == round_id,
+                response_t.c.municipality_id == municipality_id,
+                response_t.c.status == ResponseStatus.SUBMITTED,
+            )
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
 
     async def answers(self, response_id: int) -> dict[int, Answer]:
         """The response's answers by question id."""

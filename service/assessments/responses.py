@@ -2,12 +2,14 @@
 
 A municipality's staff answer for their own municipality while the round is open (its
 ``opens_on`` to ``closes_on``, days in Japan), the prefecture's staff for any. The first save
-creates the DRAFT response; a save upserts the answers it names (an answer given empty clears
-it) and leaves the others. Every answer is checked against its question (`answers.check`) and
-a follow-up against the question it follows up (`answers.is_open`); any problem refuses the
-whole save. Submission checks every required question that is asked, and the follow-up
-conditions again over the stored answers; after it, only the prefecture reopens (with a
-reason), and the municipality saves and submits again.
+creates the DRAFT response: empty, or in a re-check round (``rechecks_round_id``) a copy of the
+municipality's submitted response to the round re-checked (answers and chosen options, written
+under the save's own rules), the save's answers then applying on top. A save upserts the
+answers it names (an answer given empty clears it) and leaves the others. Every answer is
+checked against its question (`answers.check`) and a follow-up against the question it follows
+up (`answers.is_open`); any problem refuses the whole save. Submission checks every required
+question that is asked, and the follow-up conditions again over the stored answers; after it,
+only the prefecture reopens (with a reason), and the municipality saves and submits again.
 
 Each write takes the municipality's response lock and reads after it; every change advances
 the response's version, which a save names once the response exists (a stale one is refused).
@@ -86,11 +88,10 @@ class ResponseService:
                     f"the response is at version {target.version}",
                 )
             questions = await self.repository.questions(target.round.framework_id)
-            stored = (
-                await self.repository.answers(target.response_id)
-                if target.response_id is not None
-                else {}
-            )
+            if target.response_id is not None:
+                stored = await self.repository.answers(target.response_id)
+            else:
+                stored = await self._starting_answers(target, questions)
             changes = _changes(write, questions, stored, given)
             write.check()
             if target.response_id is None:
@@ -108,7 +109,49 @@ class ResponseService:
                         await self.repository.delete_answer(before.id)
                 else:
                     await self.repository.write_answer(response_id, before, answer)
+            # A re-check's copied answers the save left alone.
+            for question_id, answer in stored.items():
+                if answer.id is None and question_id not in changes:
+                    await self.repository.write_answer(response_id, None, answer)
         return response_id
+
+    async def _starting_answers(
+        self, target: Target, questions: dict[str, Question]
+    ) -> dict[int, Answer]:
+        """What a new response starts from: in a re-check round, a copy (not yet written: no
+        ids) of the municipality's submission to the round re-checked, its answers and chosen
+        options carried to this round's questions by question key and option label; else
+        nothing."""
+        if target.round.rechecks_round_id is None:
+            return {}
+        found = await self.repository.submission(
+            target.round.rechecks_round_id, target.municipality_id
+        )
+        if found is None:
+            return {}
+        response_id, framework_id = found
+        previous = (
+            questions
+            if framework_id == target.round.framework_id
+            else await self.repository.questions(framework_id)
+        )
+        by_previous_id = {q.id: q for q in previous.values()}
+        copied: dict[int, Answer] = {}
+        for question_id, answer in (await self.repository.answers(response_id)).items():
+            old = by_previous_id[question_id]
+            new = questions.get(old.key)
+            if new is None or new.kind != old.kind:
+                continue  # a question the framework dropped or changed: not carried over
+            labels = {option_id: label for label, option_id in old.options.items()}
+            options = tuple(
+                new.options[labels[o]] for o in answer.options if labels[o] in new.options
+            )
+            if answer.options and not options:
+                continue
+            copied[new.id] = Answer(
+                question_id=new.id, text=answer.text, number=answer.number, options=options
+            )
+        return copied
 
     async def submit(self, round_key: str, municipality: str | None, version: int) -> int:
         async with Write(self.db, "submitAssessmentResponse") as write:

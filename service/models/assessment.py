@@ -144,12 +144,18 @@ class AssessmentRound(Base):
     title: Mapped[str] = mapped_column(String(200))
     opens_on: Mapped[date | None] = mapped_column(Date)
     closes_on: Mapped[date | None] = mapped_column(Date)
+    # A re-check round names the round it re-checks: a municipality's response there starts
+    # as a copy of its submission to that round (`service/assessments/responses.py`).
+    rechecks_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_round.id", ondelete="RESTRICT")
+    )
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
         CheckConstraint(
             "closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on", name="period_ordered"
         ),
+        CheckConstraint("rechecks_round_id <> id", name="rechecks_another_round"),
     )
 
 

@@ -20,7 +20,7 @@ from tests.auth.test_policy_matrix import token_for
 from tests.auth.world import FAR, OWN, PRINCIPAL_NAMES, build_world
 from tests.conftest import GraphQL, data_of
 
-ROUND = "2024-11"
+ROUND = "2099-04"
 RESPONSE = (
     "status version submittedAt round { key } municipality { code } "
     "answers { question { key } options { label } textValue numberValue }"

@@ -52,7 +52,7 @@ class Targets:
     publishable: int  # a draft of 和歌山市, described, with a distribution
     pending: int  # a joint dataset of the prefecture, 和歌山市 and 北山村 at version 2, 和歌山市
     # having approved version 1
-    draft_response: int  # 和歌山市's complete draft in the open round 2024-11
+    draft_response: int  # 和歌山市's complete draft in the open round 2099-04
     submitted_response: int  # 和歌山市's submitted response in the (closed) round 2024-04
 
     def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
@@ -126,7 +126,7 @@ async def targets(connection: AsyncConnection) -> Targets:
         municipality_id=own,
         status="DRAFT",
         round_id=await connection.scalar(
-            text("SELECT id FROM assessment_round WHERE key = '2024-11'")
+            text("SELECT id FROM assessment_round WHERE key = '2099-04'")
         ),
     )
     await f.create_complete_answers(connection, response_id=draft_response)
@@ -415,7 +415,7 @@ CASES: dict[str, Case] = {
     ),
     "saveAssessmentAnswers": Case(
         input=lambda t: {
-            "round": "2024-11",
+            "round": "2099-04",
             "municipality": OWN,
             "version": 1,
             "answers": [{"question": "7-3", "number": 42}],
@@ -430,7 +430,7 @@ CASES: dict[str, Case] = {
         ),
     ),
     "submitAssessmentResponse": Case(
-        input=lambda t: {"round": "2024-11", "municipality": OWN, "version": 1},
+        input=lambda t: {"round": "2099-04", "municipality": OWN, "version": 1},
         scope=lambda t, p: Where(t.own),
         targets=lambda t: [t.row("AssessmentResponse", t.draft_response, t.own, None)],
         written=(
