@@ -11,13 +11,12 @@ from typing import Any
 
 from graphql import FieldNode
 from sqlalchemy import ARRAY, Boolean, ColumnElement, Date, String, Text, exists, select
-from sqlalchemy.sql.util import ClauseAdapter
 
 from auth import policy
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
 from service.compiler.binding import Arg, Context, NotCompilable
-from service.compiler.objects import connection, fields, list_, on, one, scoped
+from service.compiler.objects import connection, fields, list_, on, on_source, one, scoped
 from service.compiler.text import concat, json, json_array, key, text
 from service.open_data import coverage, search
 from service.open_data.catalog import checked_publisher, checked_text
@@ -88,11 +87,7 @@ def datasets(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
         source = search.found(grams)
 
         def at(expr: Any) -> Any:
-            return ClauseAdapter(
-                source,
-                adapt_on_names=True,
-                include_fn=lambda c: getattr(c, "table", None) is search.dataset_t,
-            ).traverse(expr)
+            return on_source(source, search.dataset_t, expr)
 
         scope = policy.row_condition("Dataset", context.principal)  # type: ignore[arg-type]
         others = search.dataset_conditions(**{**filters, "terms": None})

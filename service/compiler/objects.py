@@ -207,6 +207,16 @@ def on(row: Any, expr: ColumnElement[Any]) -> ColumnElement[Any]:
     return ClauseAdapter(row).traverse(expr)
 
 
+def on_source(source: Any, table: Any, expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``expr`` (over ``table``) re-targeted at ``source``, a row source with ``table``'s
+    columns by name (a catalog search's matches); only ``table``'s own columns (a subquery's
+    `id` is another table's)."""
+    adapter = ClauseAdapter(
+        source, adapt_on_names=True, include_fn=lambda c: getattr(c, "table", None) is table
+    )
+    return adapter.traverse(expr)
+
+
 def scoped(spec: SqlType, context: Context) -> tuple[Any, list[ColumnElement[bool]]]:
     """An alias of ``spec``'s table and the policy's conditions on it."""
     alias = spec.table.alias()
@@ -330,12 +340,7 @@ def connection(
     def at(expr: ColumnElement[Any]) -> ColumnElement[Any]:
         if ranked_in is None:
             return on(alias, expr)
-        # By name, and only the table's own columns (a subquery's `id` is another table's).
-        return ClauseAdapter(
-            ranked_in,
-            adapt_on_names=True,
-            include_fn=lambda c: getattr(c, "table", None) is spec.table,
-        ).traverse(expr)
+        return on_source(ranked_in, spec.table, expr)
 
     filtered = [*conditions, *[on(alias, w) for w in where]] if ranked_in is None else []
     page_filters = list(filtered)

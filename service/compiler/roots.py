@@ -452,8 +452,11 @@ def _answer_scope(
     return round_key, question, found, counts, _suppressed(counts, context)
 
 
-def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
-    _, question, found, counts, suppressed = _answer_scope(args, context, "questionId")
+def _per_option(
+    question: Any, counts: Any, context: Context
+) -> tuple[Any, ColumnElement[Any], Callable[[list[ColumnElement[Any] | str]], Any]]:
+    """The question's options (scoped), each option's count, and the ordered sub-select of one
+    JSON item per option: what `assessmentAnswerCounts` and `assessmentAggregate` share."""
     option_spec = REGISTRY["AssessmentOption"]
     option, option_conditions = scoped(option_spec, context)
     option_t, question_t = AssessmentOption.__table__, AssessmentQuestion.__table__
@@ -462,6 +465,27 @@ def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Contex
         .where(counts.c.option_id == on(option, option_t.c.id))
         .scalar_subquery()
     )
+
+    def rows(item: list[ColumnElement[Any] | str]) -> Any:
+        return (
+            select(concat(*item).label("item"))
+            .select_from(option)
+            .where(
+                on(option, option_t.c.question_id) == on(question, question_t.c.id),
+                *option_conditions,
+            )
+            .order_by(*[on(option, o) for o in option_spec.order_by])
+            .correlate(question)
+            .subquery()
+        )
+
+    return option, count, rows
+
+
+def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    _, question, found, counts, suppressed = _answer_scope(args, context, "questionId")
+    option, count, option_rows = _per_option(question, counts, context)
+    option_t = AssessmentOption.__table__
     item: list[ColumnElement[Any] | str] = []
     assert node.selection_set is not None
     for field in fields(node.selection_set, "AssessmentAggregateCount", context):
@@ -476,17 +500,7 @@ def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Contex
             case other:
                 raise NotCompilable(f"AssessmentAggregateCount.{other}")
     item.append("}")
-    rows = (
-        select(concat(*item).label("item"))
-        .select_from(option)
-        .where(
-            on(option, option_t.c.question_id) == on(question, question_t.c.id),
-            *option_conditions,
-        )
-        .order_by(*[on(option, o) for o in option_spec.order_by])
-        .correlate(question)
-        .subquery()
-    )
+    rows = option_rows(item)
     body = (
         select(json_array(rows.c.item, None, rows))
         .select_from(question)
@@ -499,7 +513,6 @@ def _assessment_aggregate(node: FieldNode, args: dict[str, Arg], context: Contex
 def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
     round_key, question, found, counts, suppressed = _answer_scope(args, context, "question")
     question_spec, option_spec = REGISTRY["AssessmentQuestion"], REGISTRY["AssessmentOption"]
-    question_t = AssessmentQuestion.__table__
     parts: list[ColumnElement[Any] | str] = []
     assert node.selection_set is not None
     for field in fields(node.selection_set, "AnswerDistribution", context):
@@ -516,13 +529,7 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
                 parts.append(object_(question_spec, question, field.selection_set, context))
             case "counts":
                 assert field.selection_set is not None
-                option, option_conditions = scoped(option_spec, context)
-                option_t = AssessmentOption.__table__
-                count = (
-                    select(counts.c.municipalities)
-                    .where(counts.c.option_id == on(option, option_t.c.id))
-                    .scalar_subquery()
-                )
+                option, count, option_rows = _per_option(question, counts, context)
                 item: list[ColumnElement[Any] | str] = []
                 for sub in fields(field.selection_set, "AnswerCount", context):
                     item.append(key((sub.alias or sub.name).value, not item))
@@ -537,17 +544,7 @@ def _answer_counts(node: FieldNode, args: dict[str, Arg], context: Context) -> A
                         case other:
                             raise NotCompilable(f"AnswerCount.{other}")
                 item.append("}")
-                rows = (
-                    select(concat(*item).label("item"))
-                    .select_from(option)
-                    .where(
-                        on(option, option_t.c.question_id) == on(question, question_t.c.id),
-                        *option_conditions,
-                    )
-                    .order_by(*[on(option, o) for o in option_spec.order_by])
-                    .correlate(question)
-                    .subquery()
-                )
+                rows = option_rows(item)
                 parts.append(json_array(rows.c.item, None, rows))
             case other:
                 raise NotCompilable(f"AnswerDistribution.{other}")
