@@ -128,14 +128,17 @@ def render() -> str:
         "",
         "## Aggregates",
         "",
-        "`tierDistribution`, `tierTransitions` and `assessmentAnswerCounts` count every "
+        "`tierDistribution`, `tierTransitions`, `kpiProgress`, `assessmentAnswerCounts` and "
+        "`assessmentAggregate` count every "
         "municipality whatever the viewer may read row by row (database functions do the "
         "counting); every viewer may ask for them, and suppression decides what they show. "
         "For viewers outside the prefecture's staff (`prefecture_admin`, `dispatch_coordinator`, "
         "`regional_office`), the counts are withheld (null, `suppressed: true`) when a "
         "non-empty group holds fewer municipalities than `DXLINK_AGGREGATE_THRESHOLD` "
-        "(default 3). `publishedStatistics` are the figures the prefecture already "
-        "published: public facts, never withheld.",
+        "(default 3). `kpiProgress` withholds the prefecture-wide figures on their own, and "
+        "the regions' figures all together when any region's group is small (one region "
+        "withheld alone would follow from the others and the total). `publishedStatistics` "
+        "are the figures the prefecture already published: public facts, never withheld.",
         "",
     ]
     return "\n".join(lines)

@@ -8,8 +8,9 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Info
-from schema.mapping import sql_type_of
-from schema.tiers import PublishedStatistic, Tier, TierCount, TierDistribution, TierTransition
+from schema.geography import Region
+from schema.mapping import KEY, sql_type_of
+from schema.tiers import KpiProgress, PublishedStatistic, RegionKpi, Tier, TierCount, TierTransition
 from service.tiers.service import TierService
 
 
@@ -31,14 +32,18 @@ class TierQuery:
         )
 
     @strawberry.field(
-        description="Municipalities per tier at a snapshot (default: the latest). Exact for "
-        "the prefecture's staff; for everyone else, counts are withheld (null) when a "
-        "non-empty group is smaller than the threshold."
+        description="分類の分布 / Municipalities per tier at a snapshot (default: the latest), "
+        "one entry per tier from 1 関与 to 4 共創. Exact for the prefecture's staff; for everyone "
+        "else, the counts are withheld (null) when a non-empty tier is smaller than the "
+        "threshold."
     )
     async def tier_distribution(
         self,
         info: Info,
-        snapshot_on: date | None = None,
+        snapshot_on: Annotated[
+            date | None,
+            strawberry.argument(description="時点の日付 / The snapshot's exact date."),
+        ] = None,
         snapshot: Annotated[
             str | None,
             strawberry.argument(
@@ -46,7 +51,7 @@ class TierQuery:
                 '"2024-11" (the latest snapshot within it), instead of snapshotOn.'
             ),
         ] = None,
-    ) -> TierDistribution:
+    ) -> list[TierCount]:
         context = info.context
         service = TierService(context.db)
         result = await service.distribution(
@@ -56,11 +61,60 @@ class TierQuery:
             month=snapshot,
         )
         tiers = {t.level: t for t in await service.tiers(sql_type_of(Tier))}
-        return TierDistribution(
-            snapshot_on=result.snapshot_on,
-            total=result.total,
-            suppressed=result.suppressed,
-            counts=[TierCount(tier=tiers[level], count=n) for level, n in result.counts.items()],
+        return [
+            TierCount(
+                tier=tiers[level],
+                count=n,
+                snapshot_on=result.snapshot_on,
+                total=result.total,
+                suppressed=result.suppressed,
+            )
+            for level, n in result.counts.items()
+        ]
+
+    @strawberry.field(
+        description="KPIの進捗 / Progress towards the KPI (every municipality in 協働 or 共創) "
+        "at a snapshot month, prefecture-wide and per region. Exact for the prefecture's staff; "
+        "for everyone else, figures are withheld where a group is smaller than the threshold."
+    )
+    async def kpi_progress(
+        self,
+        info: Info,
+        snapshot: Annotated[
+            str | None,
+            strawberry.argument(
+                description='時点 / The month in Japan\'s calendar, e.g. "2024-11" (default: the '
+                "latest snapshot's month)."
+            ),
+        ] = None,
+    ) -> KpiProgress:
+        context = info.context
+        result = await TierService(context.db).kpi(
+            snapshot,
+            exact=context.principal.is_staff,
+            threshold=context.settings.aggregate_threshold,
+        )
+        found = await TierService(context.db).regions(sql_type_of(Region))
+        regions = {r.sql_row[KEY]: r for r in found}
+        o = result.overall
+        return KpiProgress(
+            snapshot=result.month,
+            municipalities=o.municipalities,
+            assessed=o.assessed,
+            in_target=o.in_target,
+            share=o.share,
+            suppressed=o.suppressed,
+            regions=[
+                RegionKpi(
+                    region=regions[region_id],
+                    municipalities=f.municipalities,
+                    assessed=f.assessed,
+                    in_target=f.in_target,
+                    share=f.share,
+                    suppressed=f.suppressed,
+                )
+                for region_id, f in result.regions
+            ],
         )
 
     @strawberry.field(

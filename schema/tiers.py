@@ -18,7 +18,7 @@ from service.models import SupportTier as SupportTierModel
 from service.models import TierAssignment as TierAssignmentModel
 
 if TYPE_CHECKING:
-    from schema.geography import Municipality
+    from schema.geography import Municipality, Region
 
 tier_t = SupportTierModel.__table__
 statistic_t = PublishedStatisticModel.__table__
@@ -131,24 +131,82 @@ class TierAssignment(Node):
         return await info.context.loaders.load_related(self, "municipality")
 
 
-@strawberry.type(description="Municipalities in one tier at a snapshot.")
+@strawberry.type(
+    description="分類別の団体数 / Municipalities in one tier at a snapshot. For viewers outside "
+    "the prefecture's staff, the counts of a snapshot are shown only when every non-empty tier "
+    "holds at least the threshold (3 by default), so no municipality can be singled out."
+)
 class TierCount:
-    tier: Tier
+    tier: Tier = strawberry.field(description="分類 / The tier.")
     count: int | None = strawberry.field(
-        description="Null when suppressed: a non-empty group smaller than the threshold."
+        description="団体数 / Municipalities; null when withheld: a non-empty tier of the snapshot "
+        "holds fewer than the threshold."
+    )
+    snapshot_on: date | None = strawberry.field(
+        description="時点 / The date of the snapshot counted; null when there is none."
+    )
+    total: int = strawberry.field(
+        description="合計 / Municipalities with a tier at the snapshot, all tiers together (the "
+        "same on every entry; shown even when the counts are withheld)."
+    )
+    suppressed: bool = strawberry.field(
+        description="秘匿 / True when the snapshot's counts are withheld (see count)."
     )
 
 
 @strawberry.type(
-    description="How many municipalities are in each tier. For viewers outside the "
-    "prefecture's staff, counts are shown only when every non-empty group holds at least the "
-    "threshold (3 by default), so no municipality can be singled out."
+    description="地域別のKPI / The KPI in one region (振興局): its municipalities, how many have a "
+    "tier at the snapshot, and how many of them are in 協働 or 共創."
 )
-class TierDistribution:
-    snapshot_on: date | None
-    total: int | None
-    suppressed: bool
-    counts: list[TierCount]
+class RegionKpi:
+    region: Annotated[Region, strawberry.lazy("schema.geography")] = strawberry.field(
+        description="地域 / The region."
+    )
+    municipalities: int = strawberry.field(description="団体数 / Municipalities in the region.")
+    assessed: int | None = strawberry.field(
+        description="分類済み / Municipalities with a tier at the snapshot; null when withheld."
+    )
+    in_target: int | None = strawberry.field(
+        description="目標達成 / Municipalities in 協働 or 共創; null when withheld."
+    )
+    share: float | None = strawberry.field(
+        description="達成率 / inTarget divided by municipalities (0 to 1); null when withheld."
+    )
+    suppressed: bool = strawberry.field(
+        description="秘匿 / True when the regions' figures are withheld: outside the "
+        "prefecture's staff, when in some region the municipalities in, or outside, the KPI's "
+        "tiers are fewer than the threshold (3 by default) but not none."
+    )
+
+
+@strawberry.type(
+    description="KPIの進捗 / Progress towards the KPI, every municipality in 協働 or 共創, at a "
+    "snapshot month: prefecture-wide and per region."
+)
+class KpiProgress:
+    snapshot: str | None = strawberry.field(
+        description="時点 / The month counted (YYYY-MM), each municipality by its latest tier in "
+        "it; null when there is no snapshot."
+    )
+    municipalities: int = strawberry.field(description="団体数 / Municipalities in all.")
+    assessed: int | None = strawberry.field(
+        description="分類済み / Municipalities with a tier at the snapshot; null when withheld."
+    )
+    in_target: int | None = strawberry.field(
+        description="目標達成 / Municipalities in 協働 or 共創; null when withheld."
+    )
+    share: float | None = strawberry.field(
+        description="達成率 / inTarget divided by municipalities (0 to 1; the KPI is 1); null "
+        "when withheld."
+    )
+    suppressed: bool = strawberry.field(
+        description="秘匿 / True when the prefecture-wide figures are withheld: outside the "
+        "prefecture's staff, when the municipalities in, or outside, the KPI's tiers are fewer "
+        "than the threshold but not none."
+    )
+    regions: list[RegionKpi] = strawberry.field(
+        description="地域別 / Per region, in the regions' order."
+    )
 
 
 @strawberry.type(

@@ -58,10 +58,14 @@ QUERIES = {
     "municipalityCode: $c) { theme municipality { code } } }",
     "audit log": "{ auditLog(first: 5) { totalCount edges { cursor node { id action entity "
     "entityKey before after actorRole } } pageInfo { hasNextPage endCursor } } }",
-    "tier distribution": "{ tierDistribution { snapshotOn total suppressed "
-    "counts { count tier { level name } } } }",
+    "tier distribution": "{ tierDistribution { snapshotOn total suppressed count "
+    "tier { level name } } }",
     "tier distribution of a month": '{ tierDistribution(snapshot: "2024-11") { snapshotOn '
-    "total suppressed counts { count tier { level } } } }",
+    "suppressed count tier { level } } }",
+    "KPI progress": "{ kpiProgress { snapshot municipalities assessed inTarget share suppressed "
+    "regions { region { name } municipalities assessed inTarget share suppressed } } }",
+    "KPI progress of a month": '{ kpiProgress(snapshot: "2023-11") { snapshot inTarget share '
+    "regions { share } } }",
     "tier transitions": '{ tierTransitions(from: "2023-11", to: "2024-11") { count '
     "from { level name } to { level label } } }",
     "a municipality's answers": '{ municipality(code: "302015") { assessmentResponses { '

@@ -34,7 +34,8 @@ COVERED = [
     "{ viewer { role subject municipality { code } expert { name } region { name } } }",
     "{ experts(first: 2) { totalCount nodes { name themes } } dispatchAssignments { theme } }",
     '{ auditLog(first: 2, entity: "expert") { totalCount edges { node { action } } } }',
-    "{ tierDistribution { snapshotOn total suppressed counts { count tier { level name } } } }",
+    "{ tierDistribution { snapshotOn suppressed count tier { level name } } }",
+    "{ kpiProgress { snapshot municipalities inTarget share regions { region { name } share } } }",
     '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round suppressed '
     "question { key } counts { count option { label } } } }",
     '{ municipality(code: "302015") { id code name kana kind kindLabel population '

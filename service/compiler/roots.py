@@ -11,13 +11,16 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    and_,
     case,
+    cast,
     exists,
     false,
     func,
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
@@ -338,49 +341,120 @@ def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) 
     counts = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
     suppressed = _suppressed(counts, context)
     tier_spec = REGISTRY["Tier"]
-    parts: list[ColumnElement[Any] | str] = []
+    tier, _ = scoped(tier_spec, context)
+    item: list[ColumnElement[Any] | str] = []
     assert node.selection_set is not None
-    for field in fields(node.selection_set, "TierDistribution", context):
-        parts.append(key((field.alias or field.name).value, not parts))
+    for field in fields(node.selection_set, "TierCount", context):
+        item.append(key((field.alias or field.name).value, not item))
         match field.name.value:
             case "__typename":
-                parts.append('"TierDistribution"')
+                item.append('"TierCount"')
+            case "count":
+                item.append(json(case((suppressed, None), else_=counts.c.municipalities)))
             case "snapshotOn":
-                parts.append(json(snapshot))
+                item.append(json(snapshot))
+            case "suppressed":
+                item.append(json(suppressed))
             case "total":
                 total = select(
                     func.coalesce(func.sum(counts.c.municipalities), 0)
                 ).scalar_subquery()
-                parts.append(json(total))
-            case "suppressed":
-                parts.append(json(suppressed))
-            case "counts":
+                item.append(json(total))
+            case "tier":
                 assert field.selection_set is not None
-                tier, _ = scoped(tier_spec, context)
-                item: list[ColumnElement[Any] | str] = []
-                for sub in fields(field.selection_set, "TierCount", context):
-                    item.append(key((sub.alias or sub.name).value, not item))
-                    match sub.name.value:
-                        case "__typename":
-                            item.append('"TierCount"')
-                        case "count":
-                            item.append(
-                                json(case((suppressed, None), else_=counts.c.municipalities))
-                            )
-                        case "tier":
-                            assert sub.selection_set is not None
-                            item.append(object_(tier_spec, tier, sub.selection_set, context))
-                        case other:
-                            raise NotCompilable(f"TierCount.{other}")
-                item.append("}")
-                source = counts.join(
-                    tier, on(tier, SupportTier.__table__.c.level) == counts.c.level
-                )
-                parts.append(json_array(concat(*item), counts.c.level, source))
+                item.append(object_(tier_spec, tier, field.selection_set, context))
             case other:
-                raise NotCompilable(f"TierDistribution.{other}")
-    parts.append("}")
-    return concat(*parts)
+                raise NotCompilable(f"TierCount.{other}")
+    item.append("}")
+    source = counts.join(tier, on(tier, SupportTier.__table__.c.level) == counts.c.level)
+    return json_array(concat(*item), counts.c.level, source)
+
+
+def _kpi_progress(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
+    given = context.argument(
+        args["snapshot"], Date, lambda v: None if v is None else month_bounds(v, "snapshot")[0]
+    )
+    latest = func.date_trunc("month", func.dxlink_latest_tier_snapshot(type_=Date))
+    month = func.coalesce(given, cast(latest, Date))
+
+    def counts() -> Any:
+        call = (
+            func.dxlink_kpi_by_region(month)
+            .table_valued("region_id", "municipalities", "assessed", "in_target")
+            .alias()
+        )
+        return call
+
+    def withheld(regional: bool) -> ColumnElement[bool]:
+        if context.inputs.principal.is_staff:
+            return false()
+        threshold = context.settings.aggregate_threshold
+        k = counts()
+        outside = k.c.assessed - k.c.in_target
+        small = or_(
+            and_(k.c.in_target > 0, k.c.in_target < threshold),
+            and_(outside > 0, outside < threshold),
+        )
+        scope = k.c.region_id.is_not(None) if regional else k.c.region_id.is_(None)
+        return exists().select_from(k).where(scope, small).correlate(None)
+
+    def figures(
+        selection: Any, type_name: str, row: Any, suppressed: ColumnElement[bool], extra: Any
+    ) -> list[ColumnElement[Any] | str]:
+        parts: list[ColumnElement[Any] | str] = []
+        for field in fields(selection, type_name, context):
+            parts.append(key((field.alias or field.name).value, not parts))
+            match field.name.value:
+                case "__typename":
+                    parts.append(f'"{type_name}"')
+                case "municipalities":
+                    parts.append(json(row.c.municipalities))
+                case "assessed":
+                    parts.append(json(case((suppressed, None), else_=row.c.assessed)))
+                case "inTarget":
+                    parts.append(json(case((suppressed, None), else_=row.c.in_target)))
+                case "share":
+                    # float8 as the resolvers write it (`float_column`, schema/scalars.py).
+                    share = cast(row.c.in_target, DOUBLE_PRECISION) / func.nullif(
+                        row.c.municipalities, 0
+                    )
+                    parts.append(json(case((suppressed, None), else_=share)))
+                case "suppressed":
+                    parts.append(json(suppressed))
+                case other:
+                    parts.append(extra(field, other))
+        parts.append("}")
+        return parts
+
+    region_spec = REGISTRY["Region"]
+    region, _ = scoped(region_spec, context)
+    regional = withheld(True)
+
+    def region_extra(field: FieldNode, name: str) -> Any:
+        if name != "region":
+            raise NotCompilable(f"RegionKpi.{name}")
+        assert field.selection_set is not None
+        return object_(region_spec, region, field.selection_set, context)
+
+    def overall_extra(field: FieldNode, name: str) -> Any:
+        match name:
+            case "snapshot":
+                return json(func.to_char(month, "YYYY-MM"))
+            case "regions":
+                assert field.selection_set is not None
+                k = counts()
+                item = figures(field.selection_set, "RegionKpi", k, regional, region_extra)
+                source = k.join(region, on(region, region_t.c.id) == k.c.region_id)
+                return json_array(concat(*item), on(region, region_t.c.position), source)
+            case other:
+                raise NotCompilable(f"KpiProgress.{other}")
+
+    top = counts()
+    assert node.selection_set is not None
+    parts = figures(node.selection_set, "KpiProgress", top, withheld(False), overall_extra)
+    return (
+        select(concat(*parts)).select_from(top).where(top.c.region_id.is_(None)).scalar_subquery()
+    )
 
 
 def _tier_transitions(node: FieldNode, args: dict[str, Arg], context: Context) -> Any:
@@ -582,6 +656,7 @@ ROOTS: dict[str, RootBuilder] = {
     "viewer": _viewer,
     "tierDistribution": _tier_distribution,
     "tierTransitions": _tier_transitions,
+    "kpiProgress": _kpi_progress,
     "assessmentAnswerCounts": _answer_counts,
     "assessmentAggregate": _assessment_aggregate,
 }

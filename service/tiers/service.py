@@ -7,14 +7,16 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select
+from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 
 from schema.mapping import SqlType
+from schema.scalars import float_column
 from service import reads
 from service.aggregates import anonymise
 from service.database import RequestSession
 from service.dispatch.service import month_bounds
 from service.errors import InvalidArgument
-from service.models import PublishedStatistic
+from service.models import PublishedStatistic, Region
 
 
 @dataclass
@@ -23,6 +25,22 @@ class Distribution:
     counts: dict[int, int | None]  # tier level -> municipalities (None: suppressed)
     total: int | None
     suppressed: bool
+
+
+@dataclass
+class KpiFigures:
+    municipalities: int
+    assessed: int | None  # None: withheld
+    in_target: int | None
+    share: str | None  # as PostgreSQL writes the float8 (`float_column`)
+    suppressed: bool
+
+
+@dataclass
+class Kpi:
+    month: str | None  # YYYY-MM
+    overall: KpiFigures
+    regions: list[tuple[int, KpiFigures]]  # region id, in the regions' order
 
 
 @dataclass
@@ -36,6 +54,9 @@ class TierService:
         self.db = db
 
     async def tiers(self, spec: SqlType) -> list[Any]:
+        return await reads.fetch_all(self.db, spec)
+
+    async def regions(self, spec: SqlType) -> list[Any]:
         return await reads.fetch_all(self.db, spec)
 
     async def published_statistics(
@@ -101,3 +122,56 @@ class TierService:
         counts = {(int(r.from_level), int(r.to_level)): int(r.municipalities) for r in rows}
         shown = anonymise(counts, exact_for_viewer=exact, threshold=threshold)
         return Transitions(shown.counts, shown.suppressed)
+
+    async def kpi(self, month: str | None, *, exact: bool, threshold: int) -> Kpi:
+        """Progress towards the KPI (every municipality in a tier whose ``kpi_target`` is set:
+        協働 or 共創) in a month's snapshot (`YYYY-MM`; default the latest snapshot's month),
+        each municipality by its latest tier within the month, prefecture-wide and per region.
+
+        Counted over all municipalities by a database function. Unless ``exact``, the
+        prefecture-wide figures are withheld when the municipalities in, or outside, the KPI's
+        tiers are fewer than ``threshold`` but not none; the regions' figures all together when
+        that holds in any region (withholding one region alone, the others and the prefecture's
+        total would give it away).
+        """
+        if month is not None:
+            first: date | None = month_bounds(month, "snapshot")[0]
+        else:
+            latest = await self.db.scalar(select(func.dxlink_latest_tier_snapshot(type_=Date)))
+            first = None if latest is None else latest.replace(day=1)
+        k = func.dxlink_kpi_by_region(cast(first, Date)).table_valued(
+            "region_id", "municipalities", "assessed", "in_target"
+        )
+        region_t = Region.__table__
+        share = float_column(
+            cast(k.c.in_target, DOUBLE_PRECISION) / func.nullif(k.c.municipalities, 0)
+        )
+        rows = await self.db.all(
+            select(k.c.region_id, k.c.municipalities, k.c.assessed, k.c.in_target, share)
+            .select_from(k.outerjoin(region_t, region_t.c.id == k.c.region_id))
+            .order_by(region_t.c.position)
+        )
+
+        def small(n: int) -> bool:
+            return 0 < n < threshold
+
+        def hidden(group: list[Any]) -> bool:
+            return not exact and any(
+                small(r.in_target) or small(r.assessed - r.in_target) for r in group
+            )
+
+        def figures(row: Any, withheld: bool) -> KpiFigures:
+            if withheld:
+                return KpiFigures(int(row.municipalities), None, None, None, True)
+            return KpiFigures(
+                int(row.municipalities), int(row.assessed), int(row.in_target), row[4], False
+            )
+
+        overall = [r for r in rows if r.region_id is None]
+        regional = [r for r in rows if r.region_id is not None]
+        regions_hidden = hidden(regional)
+        return Kpi(
+            month=None if first is None else first.strftime("%Y-%m"),
+            overall=figures(overall[0], hidden(overall)),
+            regions=[(int(r.region_id), figures(r, regions_hidden)) for r in regional],
+        )
