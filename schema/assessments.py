@@ -182,6 +182,7 @@ class AssessmentOption(Node):
         "opens_on": Column(round_t.c.opens_on),
         "closes_on": Column(round_t.c.closes_on),
         "framework": ToOne("AssessmentFramework", round_t.c.framework_id, framework_t.c.id),
+        "rechecks": ToOne("AssessmentRound", round_t.c.rechecks_round_id, round_t.c.id),
     },
 )
 @strawberry.type(description="One run of the assessment, e.g. 2024-04 (answered April 22 – May 7).")
@@ -194,6 +195,14 @@ class AssessmentRound(Node):
     @strawberry.field
     async def framework(self, info: Info) -> AssessmentFramework:
         return await info.context.loaders.load_related(self, "framework")
+
+    @strawberry.field(
+        description="再確認 / The round this one re-checks (e.g. 2024-11 re-checks 2024-04): a "
+        "response here starts from a copy of the municipality's submission there; null for a "
+        "round of its own."
+    )
+    async def rechecks(self, info: Info) -> AssessmentRound | None:
+        return await info.context.loaders.load_related(self, "rechecks")
 
 
 @sql_type(

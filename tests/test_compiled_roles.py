@@ -69,7 +69,8 @@ QUERIES = {
     "tier transitions": '{ tierTransitions(from: "2023-11", to: "2024-11") { count '
     "from { level name } to { level label } } }",
     "a municipality's answers": '{ municipality(code: "302015") { assessmentResponses { '
-    "status version submittedAt round { key } answers { numberValue textValue "
+    "status version submittedAt round { key rechecks { key title } } answers { "
+    "numberValue textValue "
     "question { key kind } options { label position } } } } }",
     "answer counts": '{ assessmentAnswerCounts(round: "2024-04", question: "3-4") { round '
     "suppressed question { key text } counts { count option { label } } } }",

@@ -267,3 +267,9 @@ async def test_the_copy_is_written_under_the_save_s_database_rules(
     assert [e["code"] for e in refused["userErrors"]] == ["FORBIDDEN"]
     admin = mint_token(settings, role=Role.prefecture_admin, subject="admin")
     assert answers((await responses(gql, admin, OWN))[RECHECK]) == own_submission()
+
+
+async def test_a_round_says_which_round_it_rechecks(gql: GraphQL) -> None:
+    body = data_of(await gql("{ assessmentFramework { rounds { key rechecks { key } } } }"))
+    rounds = {r["key"]: r["rechecks"] for r in body["assessmentFramework"]["rounds"]}
+    assert rounds == {"2024-04": None, "2024-11": {"key": "2024-04"}}
