@@ -282,7 +282,12 @@ POLICY: dict[str, EntityPolicy] = {
     **{
         name: EntityPolicy(description=description, read=_RUBRIC_READERS)
         for name, description in (
-            ("AssessmentRubric", "A scoring rubric (points, weights, tier thresholds)."),
+            (
+                "AssessmentRubric",
+                "A scoring rubric (points, weights, tier thresholds): for the prefecture's "
+                "staff, who score, and the municipalities', who are scored; others read tiers, "
+                "not how they are computed.",
+            ),
             ("AssessmentRubricThreshold", "A rubric's minimum total for a tier."),
         )
     },
@@ -291,8 +296,8 @@ POLICY: dict[str, EntityPolicy] = {
         for name, description, municipality in (
             (
                 "AssessmentScore",
-                "A submitted response's score (a view: where the response and the rubric are "
-                "readable).",
+                "A submitted response's score (a view: where both the response and the rubric "
+                "are readable, so not for experts, who read answers but not rubrics).",
                 score_v.c.municipality_id,
             ),
             (

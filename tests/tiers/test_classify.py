@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -323,3 +325,31 @@ async def test_who_sees_a_classified_tier(
     history = data_of(await gql(query, token=token))["municipality"]["tierHistory"]
     classified = {"snapshot": "2025-03", "round": {"key": "2024-04"}, "computedTier": {"level": 4}}
     assert (classified in history) is sees
+
+
+async def test_a_retried_override_writes_once(
+    world: World,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    connection: AsyncConnection,
+    own_tier: dict[str, Any],
+) -> None:
+    """Idempotency-Key works for overrideTier as for every mutation (service/idempotency.py)."""
+    given = {"id": own_tier["id"], "tier": 2, "reason": "再送", "version": own_tier["version"]}
+    body = orjson.dumps({"query": OVERRIDE, "variables": {"input": given}})
+    headers = {
+        "Authorization": f"Bearer {admin(world, settings)}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": "override-0001",
+    }
+    first = await client.post("/graphql", content=body, headers=headers)
+    await connection.execute(text("RESET ROLE"))
+    again = await client.post("/graphql", content=body, headers=headers)
+    await connection.execute(text("RESET ROLE"))
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert orjson.loads(first.content)["data"]["overrideTier"]["userErrors"] == []
+    version = await connection.scalar(
+        text("SELECT version FROM tier_assignment WHERE reason = '再送'")
+    )
+    assert version == own_tier["version"] + 1
