@@ -39,6 +39,9 @@ from service.models import (
 )
 from service.models.dispatch import AssignmentStatus
 from service.models.open_data import DatasetStatus
+from service.models.views import score as score_v
+from service.models.views import score_point as score_point_v
+from service.models.views import section_score as section_score_v
 
 # Tests switch this off to show that row-level security alone still hides the rows.
 QUERY_LAYER = True
@@ -170,6 +173,13 @@ _ANSWERS = _roles(
     expert=Rows.ASSIGNED_NOW,
 )
 
+# Scoring rubrics: the prefecture's staff, who score, and the municipalities' staff, who are
+# scored (experts, offices and the public read tiers, not how they are computed).
+_RUBRIC_READERS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.ALL)
+# Scores: where both the response and the rubric are readable.
+_SCORES = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY)
+_PREFECTURE = _roles(prefecture_admin=Rows.ALL)
+
 # Writes of responses: a municipality's staff answer for their own municipality, the prefecture
 # for any; only the prefecture reopens a submitted response.
 _RESPONDENTS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY)
@@ -254,7 +264,54 @@ POLICY: dict[str, EntityPolicy] = {
         # The override's reason is the prefecture's note; the region's office sees the tier only.
         hidden={Role.regional_office: frozenset({"reason", "decided_by"})},
         municipality=tier_t.c.municipality_id,
+        writes={
+            # One tier per municipality with a submitted response in the round; a re-run
+            # updates the snapshot's tiers (an override's final tier stays).
+            "classifyTiers": Write(
+                frozenset({Action.INSERT, Action.UPDATE}),
+                _PREFECTURE,
+                frozenset({"score", "computed_level", "level", "round_id"}),
+            ),
+            "overrideTier": Write(
+                frozenset({Action.UPDATE}),
+                _PREFECTURE,
+                frozenset({"level", "overridden", "reason", "decided_by"}),
+            ),
+        },
     ),
+    **{
+        name: EntityPolicy(description=description, read=_RUBRIC_READERS)
+        for name, description in (
+            (
+                "AssessmentRubric",
+                "A scoring rubric (points, weights, tier thresholds): for the prefecture's "
+                "staff, who score, and the municipalities', who are scored; others read tiers, "
+                "not how they are computed.",
+            ),
+            ("AssessmentRubricThreshold", "A rubric's minimum total for a tier."),
+        )
+    },
+    **{
+        name: EntityPolicy(description=description, read=_SCORES, municipality=municipality)
+        for name, description, municipality in (
+            (
+                "AssessmentScore",
+                "A submitted response's score (a view: where both the response and the rubric "
+                "are readable, so not for experts, who read answers but not rubrics).",
+                score_v.c.municipality_id,
+            ),
+            (
+                "AssessmentSectionScore",
+                "A section's score in a response (as AssessmentScore).",
+                section_score_v.c.municipality_id,
+            ),
+            (
+                "AssessmentScorePoint",
+                "An option that earned points in a response (as AssessmentScore).",
+                score_point_v.c.municipality_id,
+            ),
+        )
+    },
     "AssessmentResponse": EntityPolicy(
         description="A municipality's assessment answers in one round (raw answers).",
         read=_ANSWERS,

@@ -12,7 +12,7 @@ from resolvers.geography import GeographyQuery
 from resolvers.node import NodeQuery
 from resolvers.open_data import OpenDataMutation, OpenDataQuery
 from resolvers.open_data_coverage import OpenDataCoverageQuery
-from resolvers.tiers import TierQuery
+from resolvers.tiers import TierMutation, TierQuery
 from resolvers.viewer import ViewerQuery
 
 
@@ -35,7 +35,7 @@ class Query(
     description="Everything a client can change: each mutation takes one `input` and answers "
     'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
 )
-class Mutation(DispatchMutation, OpenDataMutation, AssessmentMutation):
+class Mutation(DispatchMutation, OpenDataMutation, AssessmentMutation, TierMutation):
     pass
 
 

@@ -8,10 +8,29 @@ from typing import Annotated
 import strawberry
 
 from resolvers.context import Info
+from resolvers.dispatch import node_key
+from schema.errors import user_errors
 from schema.geography import Region
 from schema.mapping import KEY, sql_type_of
-from schema.tiers import KpiProgress, PublishedStatistic, RegionKpi, Tier, TierCount, TierTransition
+from schema.tiers import (
+    KpiProgress,
+    PublishedStatistic,
+    RegionKpi,
+    Tier,
+    TierAssignment,
+    TierCount,
+    TierTransition,
+)
+from schema.tiers_writes import (
+    ClassifyTiersInput,
+    ClassifyTiersPayload,
+    OverrideTierInput,
+    OverrideTierPayload,
+)
+from service import reads
 from service.tiers.service import TierService
+from service.tiers.writes import TierWriteService
+from service.writes import UserErrors
 
 
 @strawberry.type
@@ -143,3 +162,40 @@ class TierQuery:
             TierTransition(from_=tiers[before], to=tiers[after], count=n)
             for (before, after), n in result.counts.items()
         ]
+
+
+@strawberry.type
+class TierMutation:
+    @strawberry.mutation(
+        description="分類の算定 / the prefecture classifies a round's municipalities by score "
+        "at a snapshot date (idempotent for the same snapshot; overrides stay)."
+    )
+    async def classify_tiers(self, info: Info, input: ClassifyTiersInput) -> ClassifyTiersPayload:
+        try:
+            keys = await TierWriteService(info.context.db).classify(input.round, input.snapshot_on)
+        except UserErrors as refused:
+            return ClassifyTiersPayload(assignments=[], user_errors=user_errors(refused.errors))
+        spec = sql_type_of(TierAssignment)
+        rows = await reads.fetch_all(
+            info.context.db,
+            spec,
+            [spec.table.c.id.in_(keys)],
+            order_by=[spec.table.c.municipality_id],
+        )
+        return ClassifyTiersPayload(assignments=rows, user_errors=[])
+
+    @strawberry.mutation(
+        description="分類の変更 / the prefecture overrides a tier with a reason (the computed "
+        "tier is kept)."
+    )
+    async def override_tier(self, info: Info, input: OverrideTierInput) -> OverrideTierPayload:
+        key = node_key(input.id, "TierAssignment", "input.id")
+        try:
+            await TierWriteService(info.context.db).override(
+                key, input.tier, input.reason, input.version
+            )
+        except UserErrors as refused:
+            return OverrideTierPayload(assignment=None, user_errors=user_errors(refused.errors))
+        spec = sql_type_of(TierAssignment)
+        row = await reads.fetch_one(info.context.db, spec, [spec.table.c.id == key])
+        return OverrideTierPayload(assignment=row, user_errors=[])

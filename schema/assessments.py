@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -18,13 +19,20 @@ from service.models import AssessmentOption as OptionModel
 from service.models import AssessmentQuestion as QuestionModel
 from service.models import AssessmentResponse as ResponseModel
 from service.models import AssessmentRound as RoundModel
+from service.models import AssessmentRubric as RubricModel
+from service.models import AssessmentRubricThreshold as ThresholdModel
 from service.models import AssessmentSection as SectionModel
 from service.models import Municipality as MunicipalityModel
 from service.models import QuestionKind as QuestionKindModel
 from service.models import ResponseStatus as ResponseStatusModel
+from service.models import SupportTier as TierModel
+from service.models.views import score as score_v
+from service.models.views import score_point as point_v
+from service.models.views import section_score as section_score_v
 
 if TYPE_CHECKING:
     from schema.geography import Municipality
+    from schema.tiers import Tier
 
 framework_t = FrameworkModel.__table__
 section_t = SectionModel.__table__
@@ -34,6 +42,9 @@ round_t = RoundModel.__table__
 response_t = ResponseModel.__table__
 answer_t = AnswerModel.__table__
 chosen_t = ChosenModel.__table__
+rubric_t = RubricModel.__table__
+threshold_t = ThresholdModel.__table__
+tier_t = TierModel.__table__
 municipality_t = MunicipalityModel.__table__
 
 QuestionKind = strawberry.enum(
@@ -183,6 +194,7 @@ class AssessmentOption(Node):
         "closes_on": Column(round_t.c.closes_on),
         "framework": ToOne("AssessmentFramework", round_t.c.framework_id, framework_t.c.id),
         "rechecks": ToOne("AssessmentRound", round_t.c.rechecks_round_id, round_t.c.id),
+        "rubric": ToOne("AssessmentRubric", round_t.c.rubric_id, rubric_t.c.id),
     },
 )
 @strawberry.type(description="One run of the assessment, e.g. 2024-04 (answered April 22 – May 7).")
@@ -204,6 +216,13 @@ class AssessmentRound(Node):
     async def rechecks(self, info: Info) -> AssessmentRound | None:
         return await info.context.loaders.load_related(self, "rechecks")
 
+    @strawberry.field(
+        description="採点基準 / The rubric that scores the round's submitted responses; null "
+        "when it has none or the viewer may not read rubrics (see docs/ACCESS.md)."
+    )
+    async def rubric(self, info: Info) -> AssessmentRubric | None:
+        return await info.context.loaders.load_related(self, "rubric")
+
 
 @sql_type(
     response_t,
@@ -223,6 +242,7 @@ class AssessmentRound(Node):
             answer_t.c.response_id,
             (answer_t.c.question_id,),
         ),
+        "score": ToOne("AssessmentScore", response_t.c.id, score_v.c.response_id),
     },
 )
 @strawberry.type(description="A municipality's answers in one assessment round.")
@@ -248,6 +268,13 @@ class AssessmentResponse(Node):
     @strawberry.field(description="Answers in question order.")
     async def answers(self, info: Info) -> list[AssessmentAnswer]:
         return await info.context.loaders.load_related(self, "answers")
+
+    @strawberry.field(
+        description="採点 / The score under the round's rubric: null before submission, in a "
+        "round without a rubric, or where the viewer may not read it (see docs/ACCESS.md)."
+    )
+    async def score(self, info: Info) -> AssessmentScore | None:
+        return await info.context.loaders.load_related(self, "score")
 
 
 @sql_type(
@@ -319,3 +346,177 @@ class AssessmentAggregateCount:
         description="団体数 / Municipalities; null when withheld: outside the prefecture's staff, "
         "when a non-empty group is smaller than the threshold (3 by default)."
     )
+
+
+@sql_type(
+    threshold_t,
+    key=threshold_t.c.level,
+    node=False,
+    order_by=(threshold_t.c.rubric_id, threshold_t.c.level),
+    fields={
+        "minimum_total": Column(float_column(threshold_t.c.minimum_total)),
+        "tier": ToOne("Tier", threshold_t.c.level, tier_t.c.level),
+    },
+)
+@strawberry.type(description="閾値 / The minimum total a score needs for a tier.")
+class AssessmentRubricThreshold:
+    sql_row: strawberry.Private[Mapping[str, Any]]
+    minimum_total: float = strawberry.field(description="最低合計点 / The minimum total.")
+
+    @strawberry.field
+    async def tier(self, info: Info) -> Annotated[Tier, strawberry.lazy("schema.tiers")]:
+        return await info.context.loaders.load_related(self, "tier")
+
+
+@sql_type(
+    rubric_t,
+    key=rubric_t.c.id,
+    node=False,
+    order_by=(rubric_t.c.key,),
+    fields={
+        "key": Column(rubric_t.c.key),
+        "version": Column(rubric_t.c.version),
+        "title": Column(rubric_t.c.title),
+        "synthetic": Column(rubric_t.c.synthetic),
+        "framework": ToOne("AssessmentFramework", rubric_t.c.framework_id, framework_t.c.id),
+        "thresholds": ToMany(
+            "AssessmentRubricThreshold",
+            rubric_t.c.id,
+            threshold_t.c.rubric_id,
+            (threshold_t.c.level,),
+        ),
+    },
+)
+@strawberry.type(
+    description="採点基準 / A versioned scoring rubric of one framework version: points per "
+    "option, weights per section, the minimum total of each tier."
+)
+class AssessmentRubric:
+    sql_row: strawberry.Private[Mapping[str, Any]]
+    key: str = strawberry.field(description="Stable key, e.g. 2024-v1.")
+    version: str = strawberry.field(description="版 / The rubric's version within its framework.")
+    title: str
+    synthetic: bool = strawberry.field(
+        description="デモデータ / True for demo data (dxlink seed --demo): an invented rubric."
+    )
+
+    @strawberry.field
+    async def framework(self, info: Info) -> AssessmentFramework:
+        return await info.context.loaders.load_related(self, "framework")
+
+    @strawberry.field(description="The tiers' minimum totals, by tier level.")
+    async def thresholds(self, info: Info) -> list[AssessmentRubricThreshold]:
+        return await info.context.loaders.load_related(self, "thresholds")
+
+
+@sql_type(
+    section_score_v,
+    key=section_score_v.c.section_id,
+    node=False,
+    order_by=(section_score_v.c.response_id, section_score_v.c.position),
+    fields={
+        "key": Column(section_score_v.c.key),
+        "title": Column(section_score_v.c.title),
+        "weight": Column(float_column(section_score_v.c.weight)),
+        "points": Column(float_column(section_score_v.c.points)),
+        "max_points": Column(float_column(section_score_v.c.max_points)),
+        "score": Column(float_column(section_score_v.c.score)),
+        "max_score": Column(float_column(section_score_v.c.max_score)),
+    },
+)
+@strawberry.type(description="分野別の得点 / One scored section: weight x points of its answers.")
+class AssessmentSectionScore:
+    sql_row: strawberry.Private[Mapping[str, Any]]
+    key: str = strawberry.field(description="The section's key, e.g. step0.")
+    title: str = strawberry.field(description="The section's heading.")
+    weight: float = strawberry.field(description="重み / The rubric's weight of the section.")
+    points: float = strawberry.field(description="素点 / Points of the options chosen in it.")
+    max_points: float = strawberry.field(description="The most points its questions can earn.")
+    score: float = strawberry.field(description="得点 / weight x points.")
+    max_score: float = strawberry.field(description="満点 / weight x maxPoints.")
+
+
+@sql_type(
+    point_v,
+    key=point_v.c.option_id,
+    node=False,
+    order_by=(point_v.c.response_id, point_v.c.question_position, point_v.c.option_position),
+    fields={
+        "points": Column(float_column(point_v.c.points)),
+        "question": ToOne("AssessmentQuestion", point_v.c.question_id, question_t.c.id),
+        "option": ToOne("AssessmentOption", point_v.c.option_id, option_t.c.id),
+    },
+)
+@strawberry.type(
+    description="配点の内訳 / One chosen option the rubric gives points (in a scored section)."
+)
+class AssessmentScorePoint:
+    sql_row: strawberry.Private[Mapping[str, Any]]
+    points: float = strawberry.field(description="The option's points (before the weight).")
+
+    @strawberry.field
+    async def question(self, info: Info) -> AssessmentQuestion:
+        return await info.context.loaders.load_related(self, "question")
+
+    @strawberry.field
+    async def option(self, info: Info) -> AssessmentOption:
+        return await info.context.loaders.load_related(self, "option")
+
+
+@sql_type(
+    score_v,
+    key=score_v.c.response_id,
+    node=False,
+    order_by=(score_v.c.response_id,),
+    fields={
+        "total": Column(float_column(score_v.c.total)),
+        "max_total": Column(float_column(score_v.c.max_total)),
+        "rubric": ToOne("AssessmentRubric", score_v.c.rubric_id, rubric_t.c.id),
+        "computed_tier": ToOne("Tier", score_v.c.computed_level, tier_t.c.level),
+        "response": ToOne("AssessmentResponse", score_v.c.response_id, response_t.c.id),
+        "sections": ToMany(
+            "AssessmentSectionScore",
+            score_v.c.response_id,
+            section_score_v.c.response_id,
+            (section_score_v.c.position,),
+        ),
+        "explanation": ToMany(
+            "AssessmentScorePoint",
+            score_v.c.response_id,
+            point_v.c.response_id,
+            (point_v.c.question_position, point_v.c.option_position),
+        ),
+    },
+)
+@strawberry.type(
+    description="採点結果 / A submitted response's score under its round's rubric, computed in "
+    "the database: the total (sum of the sections' scores), each section, and which chosen "
+    "options earned which points."
+)
+class AssessmentScore:
+    sql_row: strawberry.Private[Mapping[str, Any]]
+    total: float = strawberry.field(description="合計点 / The sum of the sections' scores.")
+    max_total: float = strawberry.field(description="満点 / The most the rubric gives.")
+
+    @strawberry.field
+    async def rubric(self, info: Info) -> AssessmentRubric:
+        return await info.context.loaders.load_related(self, "rubric")
+
+    @strawberry.field(
+        description="算定分類 / The tier the total reaches under the rubric's thresholds (the "
+        "highest whose minimum it reaches; 1 関与 below every minimum)."
+    )
+    async def computed_tier(self, info: Info) -> Annotated[Tier, strawberry.lazy("schema.tiers")]:
+        return await info.context.loaders.load_related(self, "computed_tier")
+
+    @strawberry.field
+    async def response(self, info: Info) -> AssessmentResponse:
+        return await info.context.loaders.load_related(self, "response")
+
+    @strawberry.field(description="Scored sections in questionnaire order.")
+    async def sections(self, info: Info) -> list[AssessmentSectionScore]:
+        return await info.context.loaders.load_related(self, "sections")
+
+    @strawberry.field(description="Chosen options that earned points, in questionnaire order.")
+    async def explanation(self, info: Info) -> list[AssessmentScorePoint]:
+        return await info.context.loaders.load_related(self, "explanation")

@@ -23,10 +23,11 @@ from service.models import Prefecture as PrefectureModel
 from service.models import Region as RegionModel
 from service.models import TierAssignment as TierAssignmentModel
 from service.models.views import municipality_month
+from service.models.views import score as score_v
 from service.pagination import check_page_size
 
 if TYPE_CHECKING:
-    from schema.assessments import AssessmentResponse
+    from schema.assessments import AssessmentResponse, AssessmentScore
     from schema.dispatch import DispatchAssignment, DispatchRequest, MunicipalityMonth
     from schema.open_data import Dataset
     from schema.tiers import TierAssignment
@@ -162,6 +163,13 @@ KIND_LABEL = case(
             tier_assignment_t.c.municipality_id,
             TIER_HISTORY_ORDER,
         ),
+        # The score of the latest submitted response the viewer may read.
+        "latest_score": ToOne(
+            "AssessmentScore",
+            municipality_t.c.id,
+            score_v.c.municipality_id,
+            order_by=(score_v.c.submitted_at.desc().nulls_last(), score_v.c.response_id.desc()),
+        ),
         "assessment_responses": ToMany(
             "AssessmentResponse",
             municipality_t.c.id,
@@ -233,6 +241,15 @@ class Municipality(Node):
         self, info: Info
     ) -> list[Annotated[TierAssignment, strawberry.lazy("schema.tiers")]]:
         return await info.context.loaders.load_related(self, "tier_history")
+
+    @strawberry.field(
+        description="最新の採点 / The score of the latest submitted response (by submission "
+        "time) that has one, as far as the viewer may read it (see docs/ACCESS.md)."
+    )
+    async def latest_score(
+        self, info: Info
+    ) -> Annotated[AssessmentScore, strawberry.lazy("schema.assessments")] | None:
+        return await info.context.loaders.load_related(self, "latest_score")
 
     @strawberry.field(description="Assessment responses, newest round first, as far as visible.")
     async def assessment_responses(

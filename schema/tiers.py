@@ -12,18 +12,21 @@ from resolvers.context import Info
 from schema.mapping import Column, ToOne, sql_type
 from schema.node import Node
 from schema.scalars import float_column
+from service.models import AssessmentRound as RoundModel
 from service.models import Municipality as MunicipalityModel
 from service.models import PublishedStatistic as PublishedStatisticModel
 from service.models import SupportTier as SupportTierModel
 from service.models import TierAssignment as TierAssignmentModel
 
 if TYPE_CHECKING:
+    from schema.assessments import AssessmentRound
     from schema.geography import Municipality, Region
 
 tier_t = SupportTierModel.__table__
 statistic_t = PublishedStatisticModel.__table__
 assignment_t = TierAssignmentModel.__table__
 municipality_t = MunicipalityModel.__table__
+round_t = RoundModel.__table__
 
 
 @sql_type(
@@ -96,9 +99,11 @@ class PublishedStatistic(Node):
         "reason": Column(assignment_t.c.reason),
         "decided_by": Column(assignment_t.c.decided_by),
         "synthetic": Column(assignment_t.c.synthetic),
+        "version": Column(assignment_t.c.version),
         "tier": ToOne("Tier", assignment_t.c.level, tier_t.c.level),
         "computed_tier": ToOne("Tier", assignment_t.c.computed_level, tier_t.c.level),
         "municipality": ToOne("Municipality", assignment_t.c.municipality_id, municipality_t.c.id),
+        "round": ToOne("AssessmentRound", assignment_t.c.round_id, round_t.c.id),
     },
 )
 @strawberry.type(description="A municipality's support tier at one snapshot.")
@@ -115,8 +120,13 @@ class TierAssignment(Node):
     synthetic: bool = strawberry.field(
         description="デモデータ / True for demo data (dxlink seed --demo): an invented tier."
     )
+    version: int = strawberry.field(
+        description="版 / Increases with every change; overrideTier names it (optimistic lock)."
+    )
 
-    @strawberry.field(description="The tier the municipality is in.")
+    @strawberry.field(
+        description="最終分類 / The tier the municipality is in (after any override)."
+    )
     async def tier(self, info: Info) -> Tier:
         return await info.context.loaders.load_related(self, "tier")
 
@@ -129,6 +139,15 @@ class TierAssignment(Node):
         self, info: Info
     ) -> Annotated[Municipality, strawberry.lazy("schema.geography")]:
         return await info.context.loaders.load_related(self, "municipality")
+
+    @strawberry.field(
+        description="調査回 / The assessment round whose score classified it (classifyTiers); "
+        "null for a tier set otherwise."
+    )
+    async def round(
+        self, info: Info
+    ) -> Annotated[AssessmentRound, strawberry.lazy("schema.assessments")] | None:
+        return await info.context.loaders.load_related(self, "round")
 
 
 @strawberry.type(

@@ -139,3 +139,45 @@ def score(level: int, k: int, count: int) -> float:
     and above), higher for the higher ranked of the tier."""
     low = 25.0 * (level - 1)
     return round(low + 24.0 * (count - k) / max(count, 1), 2)
+
+
+# The demo's scoring rubric (invented, flagged synthetic): the maturity questions whose options
+# run from the most advanced to none, each its section's only scored question, every section
+# weighted 1; points fall evenly from 10 (first option) to 0 (last). Tier minimums at 0, 25%,
+# 50% and 75% of the most a response can earn.
+RUBRIC_KEY = "demo-2024-v1"
+RUBRIC_TITLE = "デモ採点基準 2024 (架空) / demo rubric 2024 (invented)"
+RUBRIC_ROUNDS = ("2024-04", "2024-11")
+RUBRIC_QUESTIONS = ("0-1", "1-1", "2-3", "3-4", "3-9", "3-12")
+RUBRIC_MAXIMUM = 10.0
+
+
+@dataclass(frozen=True)
+class Rubric:
+    weights: dict[str, float]  # section key -> weight
+    points: dict[tuple[str, str], float]  # (question key, option label) -> points
+    thresholds: dict[int, float]  # tier level -> minimum total
+
+
+@dataclass(frozen=True)
+class Question:
+    section: str  # the section's key
+    kind: str  # QuestionKind name
+    labels: tuple[str, ...]  # the options in order
+
+
+def rubric(questions: dict[str, Question]) -> Rubric:
+    """The demo rubric over the framework's questions (by question key)."""
+    weights: dict[str, float] = {}
+    points: dict[tuple[str, str], float] = {}
+    for key in RUBRIC_QUESTIONS:
+        question = questions[key]
+        if question.kind != "SINGLE" or len(question.labels) < 2:
+            raise ValueError(f"{key}: the demo rubric scores single-choice questions")
+        weights[question.section] = 1.0
+        last = len(question.labels) - 1
+        for n, label in enumerate(question.labels):
+            points[(key, label)] = round(RUBRIC_MAXIMUM * (last - n) / last, 2)
+    top = RUBRIC_MAXIMUM * len(RUBRIC_QUESTIONS)
+    thresholds = {level: round(top * (level - 1) / 4, 2) for level in range(1, 5)}
+    return Rubric(weights, points, thresholds)

@@ -10,9 +10,13 @@ submission (``submitted_at``) with that moment; ``created_at`` and ``updated_at`
 records' own, the time the demo was written. Every other rule runs as it does for a request;
 every row the repository inserts is flagged ``synthetic``.
 
-No mutation writes tier assignments yet (scoring and overrides are still to come), so the
-snapshots are inserted as the owner, under the demo's subject for the audit, each flagged
-``synthetic``: computed and final tier the same, not overridden.
+The demo rubric (`demo_assessment.rubric`, flagged ``synthetic``) is written as the owner (no
+mutation writes rubrics) and scores the rounds 2024-04 and 2024-11, so the demo responses have
+scores (the views of migration a5b6c7d8e9f0). The tier snapshots 2023-11 and 2024-11 reproduce
+the published distributions; classifyTiers would set their tiers from the rubric's scores
+instead, so they are inserted as the owner, under the demo's subject for the audit, each flagged
+``synthetic``: computed and final tier the same, not overridden, with invented scores (not the
+rubric's: the report published tiers, not how they were computed).
 """
 
 from __future__ import annotations
@@ -33,7 +37,20 @@ from service.assessments.answers import Given
 from service.assessments.repository import Answer, ResponseRepository, Round, answer_t, chosen_t
 from service.assessments.responses import ResponseService
 from service.database import RequestSession
-from service.models import AssessmentResponse, Municipality, Prefecture, TierAssignment
+from service.models import (
+    AssessmentOption,
+    AssessmentQuestion,
+    AssessmentResponse,
+    AssessmentRound,
+    AssessmentRubric,
+    AssessmentRubricOption,
+    AssessmentRubricSection,
+    AssessmentRubricThreshold,
+    AssessmentSection,
+    Municipality,
+    Prefecture,
+    TierAssignment,
+)
 from service.models.assessment import ResponseStatus
 from service.writes import UserErrors
 
@@ -132,6 +149,7 @@ async def write_assessments(
         await _as(sessionmaker, staff, answer)
         if n % 10 == 0 or n == len(plan):
             logger.info("demo: assessment responses %d/%d", n, len(plan))
+    await write_rubric(connection)
     ranked = [
         demo_assessment.Municipality(r.code, r.kind.name, r.population or 0)
         for r in municipalities.values()
@@ -167,6 +185,91 @@ async def write_assessments(
         "demo: %d tier assignments (snapshots %s)",
         len(tiers),
         ", ".join(d.isoformat() for d in demo_assessment.SNAPSHOTS.values()),
+    )
+
+
+async def write_rubric(connection: AsyncConnection) -> None:
+    """The demo rubric of the demo round's framework, scoring its rounds (as the owner,
+    audited under the demo's subject)."""
+    await connection.execute(text("RESET ROLE"))
+    await connection.execute(
+        text(
+            "SELECT set_config('dxlink.role', 'prefecture_admin', true), "
+            "set_config('dxlink.subject', :subject, true), "
+            "set_config('dxlink.request_id', 'demo-rubric', true)"
+        ),
+        {"subject": SUBJECT},
+    )
+    round_t = AssessmentRound.__table__
+    framework_id = await connection.scalar(
+        select(round_t.c.framework_id).where(round_t.c.key == demo_assessment.ROUND)
+    )
+    q, o, s = AssessmentQuestion.__table__, AssessmentOption.__table__, AssessmentSection.__table__
+    rows = await connection.execute(
+        select(
+            q.c.key, q.c.kind, s.c.key.label("section"), q.c.id, o.c.id.label("option"), o.c.label
+        )
+        .join(s, s.c.id == q.c.section_id)
+        .join(o, o.c.question_id == q.c.id)
+        .where(q.c.framework_id == framework_id, q.c.key.in_(demo_assessment.RUBRIC_QUESTIONS))
+        .order_by(q.c.key, o.c.position)
+    )
+    found = rows.all()
+    questions: dict[str, demo_assessment.Question] = {}
+    for r in found:
+        before = questions.get(r.key)
+        labels = (*before.labels, r.label) if before else (r.label,)
+        questions[r.key] = demo_assessment.Question(r.section, r.kind.name, labels)
+    plan = demo_assessment.rubric(questions)
+    rubric_t = AssessmentRubric.__table__
+    rubric_id = await connection.scalar(
+        insert(rubric_t)
+        .values(
+            framework_id=framework_id,
+            version="demo-1",
+            key=demo_assessment.RUBRIC_KEY,
+            title=demo_assessment.RUBRIC_TITLE,
+            synthetic=True,
+        )
+        .returning(rubric_t.c.id)
+    )
+    sections = {
+        r.key: r.id
+        for r in await connection.execute(
+            select(s.c.key, s.c.id).where(s.c.framework_id == framework_id)
+        )
+    }
+    await connection.execute(
+        insert(AssessmentRubricSection.__table__),
+        [
+            {"rubric_id": rubric_id, "section_id": sections[key], "weight": weight}
+            for key, weight in plan.weights.items()
+        ],
+    )
+    option_of = {(r.key, r.label): r.option for r in found}
+    await connection.execute(
+        insert(AssessmentRubricOption.__table__),
+        [
+            {"rubric_id": rubric_id, "option_id": option_of[choice], "points": points}
+            for choice, points in plan.points.items()
+        ],
+    )
+    await connection.execute(
+        insert(AssessmentRubricThreshold.__table__),
+        [
+            {"rubric_id": rubric_id, "level": level, "minimum_total": minimum}
+            for level, minimum in plan.thresholds.items()
+        ],
+    )
+    await connection.execute(
+        round_t.update()
+        .where(round_t.c.key.in_(demo_assessment.RUBRIC_ROUNDS))
+        .values(rubric_id=rubric_id)
+    )
+    logger.info(
+        "demo: rubric %s scoring %s",
+        demo_assessment.RUBRIC_KEY,
+        ", ".join(demo_assessment.RUBRIC_ROUNDS),
     )
 
 

@@ -39,6 +39,7 @@ from service.models import (
     AssessmentAnswerOption,
     AssessmentResponse,
     AssessmentRound,
+    AssessmentRubric,
     Dataset,
     DatasetPublisher,
     DispatchAssignment,
@@ -76,8 +77,11 @@ response_t = AssessmentResponse.__table__
 answer_t = AssessmentAnswer.__table__
 chosen_t = AssessmentAnswerOption.__table__
 tier_t = TierAssignment.__table__
-# The demo's assessment responses and tier snapshots, children before parents.
-ASSESSMENT_TABLES = (chosen_t, answer_t, response_t, tier_t)
+rubric_t = AssessmentRubric.__table__
+round_t = AssessmentRound.__table__
+# The demo's assessment responses, tier snapshots and rubric, children before parents (a
+# rubric's weights, points and thresholds go with it).
+ASSESSMENT_TABLES = (chosen_t, answer_t, response_t, tier_t, rubric_t)
 T = TypeVar("T")
 
 
@@ -188,6 +192,13 @@ async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
             # Windows belong to their expert, whoever wrote them (they cascade with it).
             condition = condition | table.c.expert_id.in_(
                 select(expert_t.c.id).where(expert_t.c.synthetic)
+            )
+        if table is rubric_t:
+            # The rounds it scores are reference data: they stay, unscored.
+            await connection.execute(
+                round_t.update()
+                .where(round_t.c.rubric_id.in_(select(rubric_t.c.id).where(rubric_t.c.synthetic)))
+                .values(rubric_id=None)
             )
         result = await connection.execute(delete(table).where(condition))
         removed[table.name] = int(result.rowcount)  # type: ignore[attr-defined]

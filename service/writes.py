@@ -90,6 +90,7 @@ class Code(Enum):
     DUPLICATE_OPTION = "an option is chosen twice"
     OUT_OF_RANGE = "the number is outside the question's bounds"
     CONDITION_NOT_MET = "a follow-up question whose condition the answers do not meet"
+    NO_RUBRIC = "the assessment round has no scoring rubric"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.models import (
@@ -16,6 +16,11 @@ from service.models import (
     AssessmentQuestion,
     AssessmentResponse,
     AssessmentRound,
+    AssessmentRubric,
+    AssessmentRubricOption,
+    AssessmentRubricSection,
+    AssessmentRubricThreshold,
+    AssessmentSection,
     AuditRecord,
     Dataset,
     DatasetPublisher,
@@ -300,3 +305,66 @@ async def create_availability(
         **overrides,
     }
     return await _insert(connection, ExpertAvailability, values)
+
+
+async def create_rubric(
+    connection: AsyncConnection,
+    *,
+    weights: dict[str, float],
+    points: dict[tuple[str, str], float],
+    thresholds: dict[int, float],
+    round_key: str | None = "2024-04",
+    key: str = "test-v1",
+    version: str = "1",
+) -> int:
+    """A rubric of the framework of 2024-04: section key -> weight, (question key, option
+    label) -> points, tier level -> minimum total; the round ``round_key`` is scored by it."""
+    framework_id = await connection.scalar(
+        select(AssessmentRound.framework_id).where(AssessmentRound.key == "2024-04")
+    )
+    rubric_id = await _insert(
+        connection,
+        AssessmentRubric,
+        {"framework_id": framework_id, "key": key, "version": version, "title": f"採点 {key}"},
+    )
+    for section_key, weight in weights.items():
+        section_id = await connection.scalar(
+            select(AssessmentSection.id).where(
+                AssessmentSection.framework_id == framework_id, AssessmentSection.key == section_key
+            )
+        )
+        assert section_id is not None, section_key
+        await connection.execute(
+            insert(AssessmentRubricSection.__table__).values(
+                rubric_id=rubric_id, section_id=section_id, weight=weight
+            )
+        )
+    for (question_key, label), value in points.items():
+        option_id = await connection.scalar(
+            select(AssessmentOption.id)
+            .join(AssessmentQuestion, AssessmentQuestion.id == AssessmentOption.question_id)
+            .where(
+                AssessmentQuestion.framework_id == framework_id,
+                AssessmentQuestion.key == question_key,
+                AssessmentOption.label == label,
+            )
+        )
+        assert option_id is not None, (question_key, label)
+        await connection.execute(
+            insert(AssessmentRubricOption.__table__).values(
+                rubric_id=rubric_id, option_id=option_id, points=value
+            )
+        )
+    for level, minimum in thresholds.items():
+        await connection.execute(
+            insert(AssessmentRubricThreshold.__table__).values(
+                rubric_id=rubric_id, level=level, minimum_total=minimum
+            )
+        )
+    if round_key is not None:
+        await connection.execute(
+            update(AssessmentRound.__table__)
+            .where(AssessmentRound.key == round_key)
+            .values(rubric_id=rubric_id)
+        )
+    return rubric_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth import policy
@@ -93,6 +94,15 @@ QUERIES = {
     "nodes { identifier status } } }",
     "one dataset": "query($ds: ID!) { dataset(id: $ds) { identifier status publishers { code } "
     "distributions { accessUrl } } }",
+    "scores and rubrics": '{ municipality(code: "302015") { latestScore { total maxTotal '
+    "rubric { key version title synthetic thresholds { minimumTotal tier { level } } "
+    "framework { version } } computedTier { level name } response { status } "
+    "sections { key title weight points maxPoints score maxScore } "
+    "explanation { points question { key } option { label } } } "
+    "assessmentResponses { score { total sections { key score } } round { rubric { key } } } "
+    "tierHistory { version round { key } } } }",
+    "scores of every municipality": "{ municipalities(first: 30) { nodes { code "
+    "latestScore { total computedTier { level } } } } }",
     "catalog coverage": "{ openDataCoverage { datasets municipality { code } standardDataset "
     "{ key } } openDataPublishersByYear { fiscalYear municipalities newMunicipalities } "
     "overdueDatasets(first: 5) { totalCount nodes { identifier } } }",
@@ -101,7 +111,20 @@ QUERIES = {
 
 @pytest.fixture
 async def world(connection: AsyncConnection) -> World:
-    return await build_world(connection)
+    world = await build_world(connection)
+    # A rubric scoring 2024-04 and a scored answer in each of the world's responses.
+    await f.create_rubric(
+        connection,
+        weights={"step0": 1.5, "step1": 1},
+        points={("0-1", "定義している"): 2, ("1-1", "策定済み"): 3},
+        thresholds={1: 0, 2: 2, 3: 4},
+    )
+    responses = await connection.scalars(text("SELECT id FROM assessment_response ORDER BY id"))
+    for response in responses.all():
+        await f.create_choice_answer(
+            connection, response_id=response, question_key="0-1", labels=["定義している"]
+        )
+    return world
 
 
 @pytest.mark.parametrize("layer", ["query+rls", "rls-only"])

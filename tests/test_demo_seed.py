@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.principal import Role
 from auth.tokens import mint_token
-from seeds import demo
+from seeds import demo, demo_assessment
 from seeds.demo_loader import SUBJECT
 from service.app import create_app
 from service.cli import main as cli_main
@@ -60,6 +60,13 @@ DISPATCH = (
     "assessment_answer",
     "assessment_answer_option",
     "tier_assignment",
+    # The demo's rubric (its weights, points and thresholds go with it).
+    "assessment_rubric",
+)
+RUBRIC_PARTS = (
+    "assessment_rubric_section",
+    "assessment_rubric_option",
+    "assessment_rubric_threshold",
 )
 CALENDAR = """
 query($month: String!) {
@@ -326,8 +333,8 @@ async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Se
     assert await _counts(seeded.url, "synthetic") == counts
     audit = await _rows(
         seeded.url,
-        "SELECT entity, action, actor_subject, actor_role, after ->> 'synthetic' AS synthetic "
-        "FROM audit_log",
+        "SELECT entity, action, actor_subject, actor_role, after ->> 'synthetic' AS synthetic, "
+        "after ->> 'rubric_id' AS rubric_id FROM audit_log",
     )
     # The dispatch demo as the prefecture; each catalog entry as its own municipality's staff.
     actors = {(r["actor_subject"], r["actor_role"]) for r in audit}
@@ -335,10 +342,31 @@ async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Se
     assert {role for subject, role in actors if subject != SUBJECT} == {"municipal_staff"}
     assert all(subject.startswith(SUBJECT) for subject, _ in actors)
     inserted = defaultdict(int)
+    demo_rubrics = {
+        str(r["id"]) for r in await _rows(seeded.url, "SELECT id FROM assessment_rubric")
+    }
+    parts = {}
     for record in audit:
+        if record["entity"] in RUBRIC_PARTS:
+            # A rubric's weights, points and thresholds are demo data as their rubric is.
+            assert record["rubric_id"] in demo_rubrics, record
+            parts[record["entity"]] = parts.get(record["entity"], 0) + 1
+            continue
+        if record["entity"] == "assessment_round":
+            # The rounds the demo rubric scores name it (reference rows, not demo data).
+            assert (record["action"], record["rubric_id"]) == ("update", *demo_rubrics), record
+            parts["assessment_round"] = parts.get("assessment_round", 0) + 1
+            continue
         assert record["synthetic"] == "true", record
         inserted[record["entity"]] += record["action"] == "insert"
     assert dict(inserted) == counts
+    assert parts == {
+        **{
+            table: (await _rows(seeded.url, f"SELECT count(*) FROM {table}"))[0][0]
+            for table in RUBRIC_PARTS
+        },
+        "assessment_round": len(demo_assessment.RUBRIC_ROUNDS),
+    }
 
 
 AGGREGATE = """
@@ -417,6 +445,50 @@ async def test_the_demo_s_tiers_reproduce_the_published_distribution(
     ]
     assert {c["snapshotOn"] for c in data} == {f"{snapshot}-30"}
     assert {c["tier"]["level"]: c["count"] for c in data} == published
+
+
+SCORE = """
+query($code: String!) {
+  municipality(code: $code) {
+    latestScore { total maxTotal rubric { key synthetic } computedTier { level }
+      sections { key score } explanation { question { key } option { label } points } }
+    assessmentResponses { synthetic answers { question { key } options { label } } }
+  }
+}
+"""
+
+
+async def test_the_demo_s_responses_are_scored_by_a_synthetic_rubric(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    """Each demo response's score is the demo rubric's points of its answers: 10 for the first
+    option of each scored question down to 0 for the last, one question per section."""
+    codes = [r["code"] for r in await _rows(seeded.url, "SELECT code FROM municipality")]
+    totals = []
+    for code in codes:
+        data = (await _as_prefecture(api, settings, SCORE, code=code))["municipality"]
+        score = data["latestScore"]
+        assert score["rubric"] == {"key": demo_assessment.RUBRIC_KEY, "synthetic": True}
+        (response,) = data["assessmentResponses"]
+        chosen = {a["question"]["key"]: a["options"] for a in response["answers"]}
+        expected = []
+        for key in demo_assessment.RUBRIC_QUESTIONS:
+            if key not in chosen:
+                continue  # not every municipality answered every question
+            (label,) = (o["label"] for o in chosen[key])
+            expected.append({"question": {"key": key}, "option": {"label": label}})
+        assert [{k: e[k] for k in ("question", "option")} for e in score["explanation"]] == (
+            expected
+        )
+        assert 0 <= score["total"] == round(sum(e["points"] for e in score["explanation"]), 2)
+        assert score["maxTotal"] == 10 * len(demo_assessment.RUBRIC_QUESTIONS)
+        assert score["total"] == round(sum(s["score"] for s in score["sections"]), 2)
+        top = score["maxTotal"]
+        assert score["computedTier"]["level"] == 1 + sum(
+            score["total"] >= top * k / 4 for k in (1, 2, 3)
+        )
+        totals.append(score["total"])
+    assert len(set(totals)) > 1  # the answers differ, and so do the scores
 
 
 HISTORY = """
@@ -769,6 +841,18 @@ def test_removal_deletes_the_synthetic_rows_and_nothing_else(
     assert asyncio.run(_counts(managed.url, "synthetic")) == demo_rows
     asyncio.run(_rows(managed.url, "DELETE FROM dispatch_visit WHERE id = $1", real[0]))
 
+    # The demo rubric's weights, points and thresholds are deleted (and audited) with it.
+    rubric_parts = {
+        table: asyncio.run(
+            _rows(
+                managed.url,
+                f"SELECT count(*) FROM {table} WHERE rubric_id IN "
+                "(SELECT id FROM assessment_rubric WHERE synthetic)",
+            )
+        )[0][0]
+        for table in RUBRIC_PARTS
+    }
+    assert all(rubric_parts.values())
     assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 0
     assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
     assert asyncio.run(_snapshot(managed.url)) == before
@@ -780,7 +864,10 @@ def test_removal_deletes_the_synthetic_rows_and_nothing_else(
             SUBJECT,
         )
     )
-    assert {r["entity"]: r["n"] for r in deleted} == {t: n for t, n in demo_rows.items() if n}
+    assert {r["entity"]: r["n"] for r in deleted} == {
+        **{t: n for t, n in demo_rows.items() if n},
+        **rubric_parts,
+    }
 
 
 def test_a_real_programme_of_the_year_is_left_alone(

@@ -17,8 +17,10 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -149,6 +151,9 @@ class AssessmentRound(Base):
     rechecks_round_id: Mapped[int | None] = mapped_column(
         ForeignKey("assessment_round.id", ondelete="RESTRICT")
     )
+    # The rubric that scores the round's submitted responses: one of the round's framework
+    # (the foreign key names both), or none (not scored).
+    rubric_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -156,6 +161,11 @@ class AssessmentRound(Base):
             "closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on", name="period_ordered"
         ),
         CheckConstraint("rechecks_round_id <> id", name="rechecks_another_round"),
+        ForeignKeyConstraint(
+            ["rubric_id", "framework_id"],
+            ["assessment_rubric.id", "assessment_rubric.framework_id"],
+            ondelete="RESTRICT",
+        ),
     )
 
 
@@ -217,3 +227,75 @@ class AssessmentAnswerOption(Base):
         ForeignKey("assessment_option.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     synthetic: Mapped[bool] = synthetic_column()
+
+
+class AssessmentRubric(Base):
+    """A versioned scoring rubric of one framework version: points per option
+    (`AssessmentRubricOption`), weights per section (`AssessmentRubricSection`) and the
+    minimum total of each tier (`AssessmentRubricThreshold`). A round names the rubric that
+    scores it; scores are computed in SQL (views ``assessment_score*``, migration
+    a5b6c7d8e9f0)."""
+
+    __tablename__ = "assessment_rubric"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_framework.id", ondelete="RESTRICT")
+    )
+    version: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    synthetic: Mapped[bool] = synthetic_column()
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        UniqueConstraint("framework_id", "version"),
+        # The target of the rounds' (rubric, framework) foreign key.
+        UniqueConstraint("id", "framework_id", name="uq_assessment_rubric_id_framework_id"),
+    )
+
+
+class AssessmentRubricSection(Base):
+    """A section the rubric scores and its weight: the section's score is the weight times
+    the points of the options chosen in it; sections without a row are not scored."""
+
+    __tablename__ = "assessment_rubric_section"
+
+    rubric_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_rubric.id", ondelete="CASCADE"), primary_key=True
+    )
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_section.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    weight: Mapped[float] = mapped_column(Numeric(6, 2))
+
+    __table_args__ = (CheckConstraint("weight >= 0", name="weight_not_negative"),)
+
+
+class AssessmentRubricOption(Base):
+    """The points a chosen option earns under the rubric (options without a row earn none)."""
+
+    __tablename__ = "assessment_rubric_option"
+
+    rubric_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_rubric.id", ondelete="CASCADE"), primary_key=True
+    )
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_option.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    points: Mapped[float] = mapped_column(Numeric(6, 2))
+
+
+class AssessmentRubricThreshold(Base):
+    """The minimum total for a tier: a score's computed tier is the highest level whose
+    minimum it reaches (below every minimum: 1 関与)."""
+
+    __tablename__ = "assessment_rubric_threshold"
+
+    rubric_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_rubric.id", ondelete="CASCADE"), primary_key=True
+    )
+    level: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("support_tier.level", ondelete="RESTRICT"), primary_key=True
+    )
+    minimum_total: Mapped[float] = mapped_column(Numeric(8, 2))

@@ -17,7 +17,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.models.base import Base, created_at_column, synthetic_column
+from service.models.base import (
+    Base,
+    created_at_column,
+    synthetic_column,
+    updated_at_column,
+    version_column,
+)
 
 
 class SupportTier(Base):
@@ -52,7 +58,10 @@ class TierAssignment(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     synthetic: Mapped[bool] = synthetic_column()
+    # Optimistic concurrency of overrideTier / classifyTiers (ARCHITECTURE.md, "Writes").
+    version: Mapped[int] = version_column()
     created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
 
     __table_args__ = (
         UniqueConstraint("municipality_id", "snapshot_on"),

@@ -3,7 +3,17 @@ them: they live in a MetaData of their own)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Integer, MetaData, Table
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+)
 
 VIEWS = MetaData()
 
@@ -72,4 +82,48 @@ catalog_publishers_by_year = Table(
     Column("fiscal_year", Integer, primary_key=True),
     Column("municipalities", Integer),
     Column("new_municipalities", Integer),
+)
+
+# Scores of submitted responses under their round's rubric (migration a5b6c7d8e9f0), as far as
+# the viewer may read the response, its answers and the rubric (security_invoker views).
+score_point = Table(
+    "assessment_score_point",
+    VIEWS,
+    Column("response_id", Integer, primary_key=True),
+    Column("municipality_id", Integer),
+    Column("question_id", Integer),
+    Column("option_id", Integer, primary_key=True),
+    Column("section_id", Integer),
+    Column("points", Numeric),
+    Column("question_position", Integer),
+    Column("option_position", Integer),
+)
+
+section_score = Table(
+    "assessment_section_score",
+    VIEWS,
+    Column("response_id", Integer, primary_key=True),
+    Column("municipality_id", Integer),
+    Column("section_id", Integer, primary_key=True),
+    Column("key", String),
+    Column("title", String),
+    Column("position", Integer),
+    Column("weight", Numeric),
+    Column("points", Numeric),
+    Column("max_points", Numeric),
+    Column("score", Numeric),
+    Column("max_score", Numeric),
+)
+
+score = Table(
+    "assessment_score",
+    VIEWS,
+    Column("response_id", Integer, primary_key=True),
+    Column("municipality_id", Integer),
+    Column("round_id", Integer),
+    Column("rubric_id", Integer),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("total", Numeric),
+    Column("max_total", Numeric),
+    Column("computed_level", SmallInteger),
 )

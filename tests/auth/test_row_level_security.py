@@ -75,6 +75,10 @@ async def test_every_scoped_table_has_row_level_security(connection: AsyncConnec
         "expert_availability",
         "dispatch_programme",
         "idempotency_key",
+        "assessment_rubric",
+        "assessment_rubric_section",
+        "assessment_rubric_option",
+        "assessment_rubric_threshold",
     }
     rows = await connection.execute(
         text("SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'")
@@ -96,7 +100,7 @@ async def test_every_table_with_row_level_security_holds_its_owner_too(
             )
         )
     ).all()
-    assert len(tables) == 15
+    assert len(tables) == 19
     for table in tables:
         assert table.relforcerowsecurity, table.relname
         policies = (
@@ -133,7 +137,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 35
+    assert len(functions) == 37
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name

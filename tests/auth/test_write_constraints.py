@@ -26,6 +26,7 @@ CHECKED_FIRST = {
     "ck_expert_capacity_non_negative": "profiles.py _expert_values",
     "ck_dataset_themes_known": "open_data/datasets.py _values (the dataset_theme table)",
     "ck_dataset_publisher_one_publisher": "open_data/datasets.py _publishers (one key each)",
+    "uq_tier_assignment_municipality_id_snapshot_on": "tiers/writes.py classify (its ON CONFLICT)",
     # Enumerations: the values come from GraphQL enums and the services, never from text.
     "ck_dispatch_assignment_assignment_status": "AssignmentStatus",
     "ck_dispatch_request_request_status": "RequestStatus",

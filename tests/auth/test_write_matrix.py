@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -54,6 +54,7 @@ class Targets:
     # having approved version 1
     draft_response: int  # 和歌山市's complete draft in the open round 2099-04
     submitted_response: int  # 和歌山市's submitted response in the (closed) round 2024-04
+    tier: int  # 和歌山市's tier assignment (2024-11-30, version 1)
 
     def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
         return Row(encode_global_id(type_name, key), municipality, expert)
@@ -130,6 +131,10 @@ async def targets(connection: AsyncConnection) -> Targets:
         ),
     )
     await f.create_complete_answers(connection, response_id=draft_response)
+    # The round 2024-04 scored, so that classifyTiers has scores to classify.
+    await f.create_rubric(
+        connection, weights={"step1": 1}, points={("1-1", "策定済み"): 5}, thresholds={1: 0}
+    )
     return Targets(
         world=world,
         programme=programme,
@@ -153,6 +158,9 @@ async def targets(connection: AsyncConnection) -> Targets:
                 "ON d.id = r.round_id WHERE d.key = '2024-04' AND r.municipality_id = :m"
             ),
             {"m": own},
+        ),
+        tier=await connection.scalar(
+            text("SELECT id FROM tier_assignment WHERE municipality_id = :m"), {"m": own}
         ),
     )
 
@@ -450,6 +458,29 @@ CASES: dict[str, Case] = {
         written=(
             "SELECT status = 'REOPENED' FROM assessment_response WHERE id = :k",
             lambda t: t.submitted_response,
+        ),
+    ),
+    "classifyTiers": Case(
+        input=lambda t: {"round": "2024-04", "snapshotOn": "2099-01-31"},
+        scope=lambda t, p: Where(t.own),
+        targets=lambda t: [],  # the round is public
+        written=(
+            "SELECT count(*) > 0 FROM tier_assignment WHERE snapshot_on = :k",
+            lambda t: date(2099, 1, 31),
+        ),
+    ),
+    "overrideTier": Case(
+        input=lambda t: {
+            "id": gid("TierAssignment", t.tier),
+            "tier": 4,
+            "reason": "県の判断",
+            "version": 1,
+        },
+        scope=lambda t, p: Where(t.own),
+        targets=lambda t: [t.row("TierAssignment", t.tier, t.own, None)],
+        written=(
+            "SELECT level = 4 AND reason = '県の判断' FROM tier_assignment WHERE id = :k",
+            lambda t: t.tier,
         ),
     ),
 }
