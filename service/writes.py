@@ -90,6 +90,10 @@ class Code(Enum):
     DUPLICATE_OPTION = "an option is chosen twice"
     OUT_OF_RANGE = "the number is outside the question's bounds"
     CONDITION_NOT_MET = "a follow-up question whose condition the answers do not meet"
+    UNMAPPED_COLUMN = "a CSV column names no question of the round's framework"
+    DUPLICATE_COLUMN = "two CSV columns name the same question"
+    DUPLICATE_MUNICIPALITY = "a municipality has two rows in the CSV"
+    UPLOAD_TOO_LARGE = "the uploaded file is larger than the limit"
 
 
 @dataclass(frozen=True)
