@@ -143,6 +143,7 @@ async def demo_data(url: str, settings: Settings, *, remove: bool) -> int:
 
 # The principal of the assessment's CSV commands: the prefecture, under this subject in the audit.
 CSV_SUBJECT = "dxlink-assessment-csv"
+PROGRESS_ROWS = 20  # import-assessment's progress bar from this many rows on
 
 
 async def _as_prefecture(url: str, settings: Settings, work: Any) -> Any:
@@ -188,8 +189,15 @@ def cmd_import_assessment(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     url = resolve_database_url(settings)
     rows = max(data.count(b"\n") - 1, 0)  # about: a quoted cell may hold a newline
-    # On a terminal only (disable=None), and only once the import takes a while (delay).
-    bar = tqdm(total=rows, unit="row", disable=None, delay=1.0, file=sys.stderr, leave=False)
+    # On a terminal only (disable=None: none when stderr is a file or a pipe), for a file of
+    # a few dozen rows or more (each row is a save and a submission, ~0.1 s).
+    bar = tqdm(
+        total=rows,
+        unit="row",
+        disable=None if rows >= PROGRESS_ROWS else True,
+        file=sys.stderr,
+        leave=False,
+    )
 
     async def work(db: Any) -> Any:
         service = AssessmentCsvService(db)

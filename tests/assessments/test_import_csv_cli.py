@@ -4,6 +4,14 @@ that a refused import commits nothing, on a database of their own (the commands 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -14,7 +22,7 @@ from seeds.loader import load_seeds
 from service import migrate
 from service.cli import main as cli_main
 from service.database import create_engine
-from service.settings import Settings, get_settings
+from service.settings import REPO_ROOT, Settings, get_settings
 from tests import factories as f
 from tests.assessments.csv_helpers import SAMPLE, sample_rows, to_csv
 from tests.auth.bearer import SECRET
@@ -31,7 +39,7 @@ async def cli_database(pg_server: str, settings: Settings) -> AsyncIterator[str]
             await migrate.upgrade(engine)
             async with engine.begin() as connection:
                 await load_seeds(connection)
-                for key in ("2099-05", "2099-06", "2099-07"):
+                for key in ("2099-05", "2099-06", "2099-07", "2099-08"):
                     await f.create_open_round(connection, key, opens_on=None, closes_on=None)
         finally:
             await engine.dispose()
@@ -140,3 +148,54 @@ def test_unknown_round_and_missing_file(run: Run, tmp_path: Path) -> None:
     code, _, err = run("export-assessment", "--round", "1999-04")
     assert code == 1
     assert "no round 1999-04" in err
+
+
+def test_a_progress_bar_on_a_terminal(cli_database: str, tmp_path: Path) -> None:
+    """The command in a process of its own whose stderr is a terminal (a pseudo-terminal)."""
+    leader, follower = pty.openpty()
+    # A terminal of 24 x 100 (a fresh pseudo-terminal has no size: tqdm would draw nothing).
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    env = {
+        **os.environ,
+        "DATABASE_URL": cli_database,
+        "DXLINK_JWT_SECRET": SECRET,
+        "DXLINK_DATA_DIR": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "import-assessment",
+            str(SAMPLE),
+            "--round",
+            "2099-08",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    shown: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = process.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(leader)
+    terminal = b"".join(shown).decode("utf-8", "replace")
+    assert process.returncode == 0, terminal
+    assert out.decode().startswith("imported 30 responses")
+    assert "| 0/30 [" in terminal  # the bar, drawn as the import starts
+    assert "row/s]" in terminal
