@@ -162,7 +162,7 @@ class AssessmentMutation:
                     [Problem(None, None, None, Code.INVALID, "send the file as a multipart upload")]
                 )
             imported = await AssessmentCsvService(info.context.db).import_csv(
-                input.round, data, replace=input.replace
+                input.round, data, replace=bool(input.replace)
             )
         except ImportRefused as refused:
             errors = [UserError(p.field(), p.code, p.sentence()) for p in refused.problems]

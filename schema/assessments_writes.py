@@ -91,9 +91,10 @@ class AssessmentResponsePayload:
 class ImportAssessmentCsvInput:
     round: str = strawberry.field(description=_ROUND)
     file: Upload = strawberry.field(description="CSVファイル / The CSV file (UTF-8).")
-    replace: bool = strawberry.field(
+    replace: bool | None = strawberry.field(
         default=False,
-        description="置き換え / Replace responses submitted already (else they are an error).",
+        description="置き換え / Replace responses submitted already (else they are an error; "
+        "null: false).",
     )
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from auth.principal import Role
+from auth.policy import COMPOSITE_WRITES
 from service.assessments import webform
 from service.assessments.answers import Given
 from service.assessments.repository import Answer, ResponseRepository, Round
@@ -159,7 +159,7 @@ class AssessmentCsvService:
         progress: Callable[[int], None] | None = None,
     ) -> Imported:
         """Import every row of ``data`` or none; raises `ImportRefused` with every problem."""
-        if self.db.principal.role is not Role.prefecture_admin:
+        if self.db.principal.role not in COMPOSITE_WRITES["importAssessmentCsv"].roles:
             raise ImportRefused(
                 [
                     Problem(
@@ -183,10 +183,14 @@ class AssessmentCsvService:
         by_code: dict[str, int] = {}
         by_name: dict[str, int] = {}
         codes: dict[int, str] = {}
+        named: dict[str, int] = {}  # name -> how many municipalities bear it
         for m in await self.repository.municipalities():
             by_code[m.code] = m.id
-            by_name.setdefault(m.name, m.id)
+            by_name[m.name] = m.id
+            named[m.name] = named.get(m.name, 0) + 1
             codes[m.id] = m.code
+        # A name two municipalities bear (another prefecture's 美浜町) names neither: the code.
+        by_name = {name: id_ for name, id_ in by_name.items() if named[name] == 1}
         imported = Imported()
         seen: dict[int, int] = {}  # municipality id -> row
         async with self.db.savepoint():
