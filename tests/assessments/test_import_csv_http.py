@@ -206,3 +206,23 @@ async def test_a_malformed_map_is_a_bad_request(
     await connection.execute(text("RESET ROLE"))
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_an_idempotent_retry_of_an_upload_is_replayed_and_another_file_refused(
+    client: httpx.AsyncClient, connection: AsyncConnection, settings: Settings
+) -> None:
+    auth = {
+        "Authorization": f"Bearer {token(settings, Role.prefecture_admin)}",
+        "Idempotency-Key": "import-2099-05-1",
+    }
+    one = to_csv(sample_rows()[:2])
+    first = await upload(client, connection, one, auth)
+    assert payload(first)["rows"] == 1
+    retry = await upload(client, connection, one, auth)
+    assert retry.headers.get("idempotent-replayed") == "true"
+    assert retry.content == first.content
+    # The same operations with another file are another request.
+    other = await upload(client, connection, to_csv(sample_rows()[:3]), auth)
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert len({r[0] for r in await stored(connection, ROUND)}) == 1
