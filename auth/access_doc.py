@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from auth.policy import POLICY, PUBLIC_TYPES, Rows
+from auth.policy import COMPOSITE_WRITES, POLICY, PUBLIC_TYPES, Rows
 from auth.principal import SCOPE_CLAIMS, Role
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "ACCESS.md"
@@ -118,6 +118,17 @@ def render() -> str:
         lines.append(
             f"| `{operation}` | `{name}` | {actions} | " + " | ".join(cells) + f" | {changed} |"
         )
+    lines += [
+        "",
+        "Mutations made of the operations above (each row they write is judged by its "
+        "operation's rule, and only the roles named may call them):",
+        "",
+    ]
+    lines += [
+        f"- `{name}` ({', '.join(f'`{r.value}`' for r in sorted(c.roles, key=lambda r: r.value))}"
+        f"): {c.description}; through " + ", ".join(f"`{o}`" for o in c.operations)
+        for name, c in sorted(COMPOSITE_WRITES.items())
+    ]
     lines += ["", "## What each type is", ""]
     lines += [
         f"- `{name}`: {entity.description}"

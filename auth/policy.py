@@ -633,6 +633,28 @@ class Scope:
     dataset_municipalities: frozenset[int] = frozenset()
 
 
+@dataclass(frozen=True)
+class CompositeWrite:
+    """A mutation made of other operations: it writes nothing under its own name (PostgreSQL
+    has no rule for it), every row it writes is written by one of ``operations`` under that
+    operation's rule; ``roles`` may call it at all (the service refuses the others,
+    ``FORBIDDEN``, before anything is read)."""
+
+    roles: frozenset[Role]
+    operations: tuple[str, ...]
+    description: str
+
+
+COMPOSITE_WRITES: dict[str, CompositeWrite] = {
+    "importAssessmentCsv": CompositeWrite(
+        frozenset({Role.prefecture_admin}),
+        ("reopenAssessmentResponse", "saveAssessmentAnswers", "submitAssessmentResponse"),
+        "the web form's CSV: each row the municipality's response, saved and submitted "
+        "(reopened first when it replaces a submitted one)",
+    ),
+}
+
+
 def write_rule(type_name: str, operation: str) -> Write | None:
     entity = POLICY.get(type_name)
     return None if entity is None else entity.writes.get(operation)

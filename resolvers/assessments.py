@@ -19,6 +19,8 @@ from schema.assessments import (
 )
 from schema.assessments_writes import (
     AssessmentResponsePayload,
+    ImportAssessmentCsvInput,
+    ImportAssessmentCsvPayload,
     ReopenAssessmentResponseInput,
     SaveAssessmentAnswersInput,
     SubmitAssessmentResponseInput,
@@ -27,9 +29,10 @@ from schema.errors import user_errors
 from schema.mapping import KEY, sql_type_of
 from service import reads
 from service.assessments.answers import Given
+from service.assessments.csv_import import AssessmentCsvService, ImportRefused, Problem
 from service.assessments.responses import ResponseService
 from service.assessments.service import AssessmentService
-from service.writes import UserErrors
+from service.writes import Code, UserError, UserErrors
 
 
 @strawberry.type
@@ -144,6 +147,35 @@ class AssessmentMutation:
             info,
             lambda: service.reopen(input.round, input.municipality, input.version, input.reason),
         )
+
+    @strawberry.mutation(
+        description="調査票CSVの取り込み / the prefecture imports the web form's CSV into a "
+        "round: every row or none (see ImportAssessmentCsvInput)."
+    )
+    async def import_assessment_csv(
+        self, info: Info, input: ImportAssessmentCsvInput
+    ) -> ImportAssessmentCsvPayload:
+        data = await _uploaded(input.file)
+        try:
+            if data is None:
+                raise ImportRefused(
+                    [Problem(None, None, None, Code.INVALID, "send the file as a multipart upload")]
+                )
+            imported = await AssessmentCsvService(info.context.db).import_csv(
+                input.round, data, replace=bool(input.replace)
+            )
+        except ImportRefused as refused:
+            errors = [UserError(p.field(), p.code, p.sentence()) for p in refused.problems]
+            return ImportAssessmentCsvPayload(rows=0, answers=0, user_errors=user_errors(errors))
+        return ImportAssessmentCsvPayload(
+            rows=imported.rows, answers=imported.answers, user_errors=[]
+        )
+
+
+async def _uploaded(file: object) -> bytes | None:
+    """The bytes of an upload (service/uploads.py puts them in the variables); None for
+    anything else, e.g. a string sent in the file's place."""
+    return file if isinstance(file, bytes) else None
 
 
 async def _response(info: Info, write: Callable[[], Awaitable[int]]) -> AssessmentResponsePayload:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from schema.assessments import AssessmentResponse
 from schema.errors import UserError
@@ -74,4 +75,31 @@ class ReopenAssessmentResponseInput:
 )
 class AssessmentResponsePayload:
     response: AssessmentResponse | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="調査票CSVの取り込み / import the web form's CSV (a Google Forms export) into a "
+    "round, as the prefecture: each row a municipality's submitted response (its timestamp, "
+    "Japan's time, the submission's; the municipality by 8-1's name or code; a column per "
+    "question, mapped by its id prefix or its text). Every row or none: any problem refuses "
+    'the whole file, each a user error on ["input", "file", "<row>", "<column>"] (the '
+    "file's line, the header being 1, and the question id or the header as written). Sent "
+    "as a multipart request (the GraphQL multipart request spec) with a header that forces "
+    "a CORS preflight (Authorization, or GraphQL-Preflight: 1)."
+)
+class ImportAssessmentCsvInput:
+    round: str = strawberry.field(description=_ROUND)
+    file: Upload = strawberry.field(description="CSVファイル / The CSV file (UTF-8).")
+    replace: bool | None = strawberry.field(
+        default=False,
+        description="置き換え / Replace responses submitted already (else they are an error; "
+        "null: false).",
+    )
+
+
+@strawberry.type(description="取り込み結果 / What the import wrote, or why it wrote nothing.")
+class ImportAssessmentCsvPayload:
+    rows: int = strawberry.field(description="取り込んだ回答 / Responses imported (0: refused).")
+    answers: int = strawberry.field(description="回答の件数 / Answers imported.")
     user_errors: list[UserError]

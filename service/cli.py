@@ -1,4 +1,4 @@
-"""`dxlink`: serve, migrate, seed, export-schema, token."""
+"""`dxlink`: serve, migrate, seed, export-schema, token, import-assessment, export-assessment."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -137,6 +138,107 @@ async def demo_data(url: str, settings: Settings, *, remove: bool) -> int:
         return 1
     finally:
         await engine.dispose()
+    return 0
+
+
+# The principal of the assessment's CSV commands: the prefecture, under this subject in the audit.
+CSV_SUBJECT = "dxlink-assessment-csv"
+PROGRESS_ROWS = 20  # import-assessment's progress bar from this many rows on
+
+
+async def _as_prefecture(url: str, settings: Settings, work: Any) -> Any:
+    """Run ``work(db)`` as the prefecture in one transaction (committed when it returns),
+    through the API's session: row-level security, the write policies and the audit apply."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from auth.principal import Principal, Role
+    from service.database import RequestSession, create_engine
+
+    engine = create_engine(url, settings, statement_timeout_ms=0)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            sessionmaker = async_sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+            db = RequestSession(
+                sessionmaker, Principal(Role.prefecture_admin, subject=CSV_SUBJECT), CSV_SUBJECT
+            )
+            try:
+                result = await work(db)
+            except BaseException:
+                await db.finish(commit=False)
+                await transaction.rollback()
+                raise
+            await db.finish(commit=True)
+            await transaction.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_import_assessment(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from service.assessments.csv_import import AssessmentCsvService, ImportRefused
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"dxlink import-assessment: {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    url = resolve_database_url(settings)
+    rows = max(data.count(b"\n") - 1, 0)  # about: a quoted cell may hold a newline
+    # On a terminal only (disable=None: none when stderr is a file or a pipe), for a file of
+    # a few dozen rows or more (each row is a save and a submission, ~0.1 s).
+    bar = tqdm(
+        total=rows,
+        unit="row",
+        disable=None if rows >= PROGRESS_ROWS else True,
+        file=sys.stderr,
+        leave=False,
+    )
+
+    async def work(db: Any) -> Any:
+        service = AssessmentCsvService(db)
+        return await service.import_csv(args.round, data, replace=args.replace, progress=bar.update)
+
+    try:
+        imported = asyncio.run(_as_prefecture(url, settings, work))
+    except ImportRefused as exc:
+        bar.close()
+        for problem in exc.problems:
+            print(f"{args.file}: {problem}", file=sys.stderr)
+        print(
+            f"dxlink import-assessment: {len(exc.problems)} problem(s); nothing was imported",
+            file=sys.stderr,
+        )
+        return 1
+    bar.close()
+    print(
+        f"imported {imported.rows} responses ({imported.answers} answers) into round {args.round}"
+    )
+    return 0
+
+
+def cmd_export_assessment(args: argparse.Namespace, settings: Settings) -> int:
+    from service.assessments.csv_import import AssessmentCsvService
+
+    url = resolve_database_url(settings)
+
+    async def work(db: Any) -> Any:
+        return await AssessmentCsvService(db).export_csv(args.round)
+
+    text = asyncio.run(_as_prefecture(url, settings, work))
+    if text is None:
+        print(f"dxlink export-assessment: no round {args.round}", file=sys.stderr)
+        return 1
+    if args.output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(args.output).write_bytes(text.encode("utf-8"))
+        logger.info("wrote %s", args.output)
     return 0
 
 
@@ -343,6 +445,27 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="file, or - for stdout")
     export.set_defaults(func=cmd_export_schema)
+
+    imp = sub.add_parser(
+        "import-assessment",
+        help="import a round's web-form CSV (Google Forms export) as the prefecture: every "
+        "row or none",
+    )
+    imp.add_argument("file", help="the CSV file (UTF-8)")
+    imp.add_argument("--round", required=True, help="the round's key, e.g. 2024-04")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace responses submitted already (reopened, then saved and submitted again)",
+    )
+    imp.set_defaults(func=cmd_import_assessment)
+
+    exp = sub.add_parser(
+        "export-assessment", help="write a round's submitted responses as the web-form CSV"
+    )
+    exp.add_argument("--round", required=True, help="the round's key, e.g. 2024-04")
+    exp.add_argument("--output", "-o", default="-", help="file, or - for stdout (default)")
+    exp.set_defaults(func=cmd_export_assessment)
     return parser
 
 

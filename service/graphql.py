@@ -33,7 +33,7 @@ from auth.tokens import AuthenticationError, TokenVerifier
 from resolvers import Mutation, Query, Subscription
 from resolvers.context import Context, LiveContext
 from schema.scalars import SCALAR_MAP
-from service import idempotency
+from service import idempotency, uploads
 from service.availability import (
     RETRY_AFTER_SECONDS,
     DatabaseUnavailable,
@@ -277,6 +277,8 @@ class GraphQLApp(GraphQL[Context, None]):
         scope.setdefault("state", {})["principal"] = principal
         settings = self.settings
         body = b""
+        multipart = False
+        hashed: dict[str, Any] | None = None
         if request.method == "GET":
             params = request.query_params
             if params.get("variables"):
@@ -285,6 +287,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 "query": params.get("query"),
                 "operationName": params.get("operationName"),
             }
+        elif request.method == "POST" and uploads.is_multipart(
+            request.headers.get("content-type", "")
+        ):
+            # A file upload (service/uploads.py): refused without a preflight-forcing header,
+            # before its body is read; bounded by its own limit.
+            uploads.check_preflight(request.headers)
+            body = await read_body(request, settings.max_upload_bytes, "maxUploadBytes")
+            receive = _replay(body)
+            payload, hashed = await uploads.decode(scope, _replay(body), settings.max_json_depth)
+            _decoded.set(payload)
+            multipart = True
         elif request.method == "POST":
             body = await read_body(request, settings.max_body_bytes)
             receive = _replay(body)
@@ -319,12 +332,15 @@ class GraphQLApp(GraphQL[Context, None]):
                 "Subscriptions are served over WebSocket (graphql-transport-ws) at this path."
             )
         reading = operation.operation is OperationType.QUERY
-        if reading and request.method == "POST" and self._compiled_allowed(request):
+        compiled = request.method == "POST" and not multipart and self._compiled_allowed(request)
+        if reading and compiled:
             return await self.compiled.respond(body, payload, prepared, principal), receive
         key = request.headers.get(idempotency.HEADER)
         writing = operation.operation is OperationType.MUTATION and request.method == "POST"
         if key is not None and writing and principal.subject is not None:
-            return await self._claim(idempotency.checked_key(key), payload, principal), receive
+            # An upload is the same request again when its files' bytes are (`hashed`).
+            same = payload if hashed is None else hashed
+            return await self._claim(idempotency.checked_key(key), same, principal), receive
         return None, receive
 
     async def _claim(

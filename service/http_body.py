@@ -33,27 +33,27 @@ class BadRequest(Exception):
         self.extensions = extensions
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
+async def read_body(request: Request, max_bytes: int, limit: str = "maxBodyBytes") -> bytes:
     """The request body, refused as soon as it is known to exceed ``max_bytes``."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(max_bytes)
+        raise _too_large(max_bytes, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise _too_large(max_bytes)
+            raise _too_large(max_bytes, limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _too_large(max_bytes: int) -> BadRequest:
+def _too_large(max_bytes: int, limit: str) -> BadRequest:
     return BadRequest(
-        f"The request body is larger than {max_bytes} bytes (maxBodyBytes).",
+        f"The request body is larger than {max_bytes} bytes ({limit}).",
         status=413,
         code="REQUEST_TOO_LARGE",
-        limit="maxBodyBytes",
+        limit=limit,
         maximum=max_bytes,
     )
 

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     max_document_comments: int = Field(default=200, ge=0)
     max_body_bytes: int = Field(default=256 << 10, ge=1)
     max_json_depth: int = Field(default=32, ge=2)
+    # A multipart request's whole body (importAssessmentCsv's file and its operations): the
+    # 30 municipalities' CSV is about 20 KB, a round of every municipality in Japan ~1.2 MB.
+    max_upload_bytes: int = Field(default=4 << 20, ge=1)
 
     # Authentication (see auth/tokens.py). Asymmetric keys in production, HS256 in development.
     jwt_algorithms: str = "HS256"  # comma-separated, e.g. "RS256,ES256"

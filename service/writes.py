@@ -91,6 +91,9 @@ class Code(Enum):
     OUT_OF_RANGE = "the number is outside the question's bounds"
     CONDITION_NOT_MET = "a follow-up question whose condition the answers do not meet"
     NO_RUBRIC = "the assessment round has no scoring rubric"
+    UNMAPPED_COLUMN = "a CSV column names no question of the round's framework"
+    DUPLICATE_COLUMN = "two CSV columns name the same question"
+    DUPLICATE_MUNICIPALITY = "a municipality has two rows in the CSV"
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,41 @@ class ResponseRepository:
             select(municipality_t.c.id).where(municipality_t.c.code == code)
         )
 
+    async def municipalities(self) -> list[Row[Any]]:
+        """Every municipality the principal reads: id, code, name."""
+        return await self.db.all(
+            select(municipality_t.c.id, municipality_t.c.code, municipality_t.c.name).order_by(
+                municipality_t.c.code
+            )
+        )
+
+    async def submitted(self, round_id: int) -> list[Row[Any]]:
+        """The round's submitted responses the principal reads, in the order they came in:
+        id, submitted_at, the municipality's code and name."""
+        return await self.db.all(
+            select(
+                response_t.c.id,
+                response_t.c.submitted_at,
+                municipality_t.c.code,
+                municipality_t.c.name,
+            )
+            .join(municipality_t, municipality_t.c.id == response_t.c.municipality_id)
+            .where(
+                response_t.c.round_id == round_id,
+                response_t.c.status == ResponseStatus.SUBMITTED,
+            )
+            .order_by(response_t.c.submitted_at, municipality_t.c.code)
+        )
+
+    async def question_texts(self, framework_id: int) -> list[tuple[str, str]]:
+        """The framework's questions as (key, text), in the form's order."""
+        rows = await self.db.all(
+            select(question_t.c.key, question_t.c.text)
+            .where(question_t.c.framework_id == framework_id)
+            .order_by(question_t.c.position)
+        )
+        return [(row.key, row.text) for row in rows]
+
     async def questions(self, framework_id: int) -> dict[str, Question]:
         """The framework's questions by key, with their options and what opens them."""
         of_framework = question_t.c.framework_id == framework_id
