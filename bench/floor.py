@@ -5,15 +5,15 @@ of bench/shapes.py (and `/dataset/pick`, which names the dataset the page shape 
 SQL statements through an asyncpg pool, the answer assembled in Python
 and encoded with orjson, byte for byte the JSON dxlink gives for the same GraphQL query.
 
-It reads what dxlink's public requests read, under the same row-level security: it logs in as
-the API's runtime login (DATABASE_URL, as bench/run.py builds it), assumes the API role once per
-connection and keeps the public principal's settings in the session (BENCH_PRINCIPAL_SETTINGS,
-JSON, taken by bench/run.py from service/database.py), as dxlink's read pool does. Its pool has
-DXLINK_DB_READ_POOL_SIZE connections, like dxlink's compiled path, and the same planner cost
-(DXLINK_DB_RANDOM_PAGE_COST). The dispatch calendar is not the public's to read: its route has a
-pool of its own whose sessions hold a dispatch coordinator's settings
-(BENCH_COORDINATOR_SETTINGS), the principal of bench/run.py's token for that shape.
-Run: uvicorn bench.floor:app.
+It reads what dxlink's requests read, under the same row-level security: it logs in as the
+API's runtime login (DATABASE_URL, as bench/run.py builds it), assumes the API role once per
+connection and keeps a principal's settings in the session, as dxlink's read pool does. There
+is a pool per principal (BENCH_PRINCIPALS, JSON: each principal of bench/shapes.py PRINCIPALS
+with its settings, taken by bench/run.py from service/database.py); each route reads from the
+pool of its shape's principal: the public's for most, a dispatch coordinator's for the
+calendar, the prefecture's staff (`prefecture_admin`) for the municipality dashboard. Each pool
+has DXLINK_DB_READ_POOL_SIZE connections, like dxlink's compiled path, and the same planner cost
+(DXLINK_DB_RANDOM_PAGE_COST). Run: uvicorn bench.floor:app.
 """
 
 from __future__ import annotations
@@ -136,40 +136,75 @@ WHERE d.synthetic AND d.status = 'PUBLISHED' AND d.standard_dataset_id IS NOT NU
 ORDER BY d.id LIMIT 1
 """
 
+# A pool per principal (`public`, `dispatch_coordinator`, `prefecture_admin`).
+# The tier distribution (issue 12, bench/shapes.py `tiers`): the counts per tier of the latest
+# snapshot within a month, from the definer functions dxlink calls (they count every
+# municipality whatever the caller may read; the caller withholds small groups), joined to the
+# tiers' names as the caller may read them.
+TIERS = """
+SELECT s.level, s.name, c.municipalities
+FROM dxlink_tier_counts(dxlink_latest_tier_snapshot_in($1)) AS c
+JOIN support_tier s ON s.level = c.level
+ORDER BY c.level
+"""
+# KPI progress (issue 12, bench/shapes.py `kpi`): the definer function dxlink calls, a row per
+# region and one (no region) for all municipalities, joined to the regions' names in their
+# order (prefecture, position, id).
+KPI = """
+SELECT k.region_id, r.name, k.municipalities, k.assessed, k.in_target
+FROM dxlink_kpi_by_region($1) AS k
+LEFT JOIN region r ON r.id = k.region_id
+ORDER BY r.prefecture_id, r.position, r.id
+"""
+# The municipality dashboard (issue 12, bench/shapes.py `dashboard`): the municipality and its
+# tier history, newest first, as far as the principal may read it, in one statement; the
+# latest tier is the history's first entry (the same rows, the same order).
+# LATEST SCORE: `latestScore { total sections { key score } }` goes here (another helper adds
+# the field; the lead adds it to this statement and to bench/shapes.py DASHBOARD).
+DASHBOARD = """
+SELECT m.code, m.name,
+  ARRAY(SELECT ROW(t.snapshot_on, t.level, s.name, t.computed_level, t.overridden, t.reason)
+        FROM tier_assignment t JOIN support_tier s ON s.level = t.level
+        WHERE t.municipality_id = m.id ORDER BY t.snapshot_on DESC, t.id) AS tiers
+FROM municipality m
+WHERE m.code = $1
+"""
+
 state: dict[str, asyncpg.Pool] = {}
 # The pool dxlink's compiled path gets (DXLINK_DB_READ_POOL_SIZE, default 4).
 POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
+# Below this many municipalities a non-empty group is withheld from everyone outside the
+# prefecture's staff (dxlink's DXLINK_AGGREGATE_THRESHOLD, default 3).
+THRESHOLD = int(os.environ.get("DXLINK_AGGREGATE_THRESHOLD", "3"))
+# The roles that see exact counts (auth/principal.py `is_staff`).
+STAFF = {"prefecture_admin", "dispatch_coordinator", "regional_office"}
 
 
-async def _as_public(connection: asyncpg.Connection) -> None:
-    """Assume the API role and the public principal for the whole session, and make sure row-level
-    security holds for it (a floor that bypassed it would not be a floor)."""
-    await _as_principal(connection, "BENCH_PRINCIPAL_SETTINGS")
+def _as(settings: dict[str, str]) -> Any:
+    async def init(connection: asyncpg.Connection) -> None:
+        """Assume the API role and the principal for the whole session, and make sure
+        row-level security holds for it (a floor that bypassed it would not be a floor)."""
+        await connection.execute("SET ROLE dxlink_api")
+        for name, value in settings.items():
+            await connection.execute("SELECT set_config($1, $2, false)", name, value)
+        privileged = await connection.fetchval(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
+        if privileged is not False:
+            raise RuntimeError("the floor's role would bypass row-level security")
 
-
-async def _as_coordinator(connection: asyncpg.Connection) -> None:
-    await _as_principal(connection, "BENCH_COORDINATOR_SETTINGS")
-
-
-async def _as_principal(connection: asyncpg.Connection, variable: str) -> None:
-    await connection.execute("SET ROLE dxlink_api")
-    for name, value in json.loads(os.environ[variable]).items():
-        await connection.execute("SELECT set_config($1, $2, false)", name, value)
-    privileged = await connection.fetchval(
-        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
-    )
-    if privileged is not False:
-        raise RuntimeError("the floor's role would bypass row-level security")
+    return init
 
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    for name, init in (("pool", _as_public), ("coordinator", _as_coordinator)):
+    principals: dict[str, dict[str, str]] = json.loads(os.environ["BENCH_PRINCIPALS"])
+    for name, settings in principals.items():
         state[name] = await asyncpg.create_pool(
             os.environ["DATABASE_URL"],
             min_size=POOL_SIZE,
             max_size=POOL_SIZE,
-            init=init,
+            init=_as(settings),
             # Nothing to reset between requests: the role and the settings stay with the session.
             reset=_keep_session,
             # The same planner cost and time zone as dxlink's connections.
@@ -178,9 +213,11 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
                 "timezone": "UTC",
             },
         )
-    yield
-    for name in ("pool", "coordinator"):
-        await state[name].close()
+    try:
+        yield
+    finally:
+        for name in principals:
+            await state.pop(name).close()
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -197,7 +234,7 @@ def _json(body: dict[str, Any]) -> Response:
 
 async def nested(request: Request) -> Response:
     n = int(request.query_params.get("n", "20"))
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         page = await connection.fetch(PAGE, n)
         ids = [row["id"] for row in page]
         regions = dict(
@@ -231,7 +268,7 @@ async def nested(request: Request) -> Response:
 
 
 async def one(request: Request) -> Response:
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         row = await connection.fetchrow(ONE, request.query_params["code"])
     if row is None:
         return _json({"municipality": None})
@@ -264,7 +301,7 @@ async def one(request: Request) -> Response:
 
 
 async def regions(request: Request) -> Response:
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         offices = await connection.fetch(REGIONS)
         members = await connection.fetch(REGION_MUNICIPALITIES)
     by_region: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -301,7 +338,7 @@ def _normalise(text: str) -> str:
 async def search(request: Request) -> Response:
     term = _escape_like(_normalise(request.query_params["q"]))
     first = int(request.query_params.get("first", "20"))
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         rows = await connection.fetch(SEARCH, f"%{term}%", f"{term}%", first)
     edges = [
         {
@@ -320,7 +357,7 @@ async def search(request: Request) -> Response:
 
 async def in_region(request: Request) -> Response:
     first = int(request.query_params.get("first", "20"))
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         rows = await connection.fetch(IN_REGION, request.query_params["name"], first)
     edges = [{"node": {"code": row["code"], "name": row["name"]}} for row in rows]
     total = rows[0]["total"] if rows else 0
@@ -344,7 +381,7 @@ def _instant(value: datetime) -> str:
 async def calendar(request: Request) -> Response:
     first_day, next_first = _month(request.query_params["month"])
     first = int(request.query_params.get("first", "50"))
-    async with state["coordinator"].acquire() as connection:
+    async with state["dispatch_coordinator"].acquire() as connection:
         page = await connection.fetch(CALENDAR, first_day, next_first, first)
         sessions: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for row in await connection.fetch(CALENDAR_SESSIONS, [row["id"] for row in page]):
@@ -388,7 +425,7 @@ async def dataset(request: Request) -> Response:
     key = _row_id(request.query_params["id"], "Dataset")
     if key is None:  # another type's id: no dataset, as dxlink answers
         return _json({"dataset": None})
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         row = await connection.fetchrow(DATASET, key)
     if row is None:  # none, or not the public's to read
         return _json({"dataset": None})
@@ -423,9 +460,108 @@ async def dataset(request: Request) -> Response:
 
 async def dataset_pick(request: Request) -> Response:
     """The dataset the page shape reads (`DATASET_PICK`), as `{"id": ...}`."""
-    async with state["pool"].acquire() as connection:
+    async with state["public"].acquire() as connection:
         key = await connection.fetchval(DATASET_PICK)
     return Response(orjson.dumps({"id": key}), media_type="application/json")
+
+
+def _principal(request: Request, default: str) -> str:
+    """The principal a route reads as: its shape's, or another of the table (`?as=`)."""
+    return request.query_params.get("as", default)
+
+
+async def tiers(request: Request) -> Response:
+    who = _principal(request, "public")
+    first, _ = _month(request.query_params["snapshot"])
+    async with state[who].acquire() as connection:
+        rows = await connection.fetch(TIERS, first)
+    withheld = who not in STAFF and any(0 < row["municipalities"] < THRESHOLD for row in rows)
+    body = [
+        {
+            "tier": {"level": row["level"], "name": row["name"]},
+            "count": None if withheld else row["municipalities"],
+        }
+        for row in rows
+    ]
+    return _json({"tierDistribution": body})
+
+
+def _share(part: int, whole: int) -> float | int | None:
+    """A share as dxlink writes a float8 (PostgreSQL's text: `1`, not `1.0`)."""
+    if not whole:
+        return None
+    share = part / whole
+    return int(share) if share.is_integer() else share
+
+
+def _kpi_withheld(rows: list[asyncpg.Record]) -> bool:
+    """dxlink's rule: withheld when, in some row of the group, the municipalities in or outside
+    the KPI's tiers are fewer than the threshold but not none."""
+    return any(
+        0 < row["in_target"] < THRESHOLD or 0 < row["assessed"] - row["in_target"] < THRESHOLD
+        for row in rows
+    )
+
+
+async def kpi(request: Request) -> Response:
+    who = _principal(request, "prefecture_admin")
+    first, _ = _month(request.query_params["snapshot"])
+    async with state[who].acquire() as connection:
+        rows = await connection.fetch(KPI, first)
+    overall = [row for row in rows if row["region_id"] is None]
+    regional = [row for row in rows if row["region_id"] is not None]
+    exact = who in STAFF
+    overall_hidden = not exact and _kpi_withheld(overall)
+    regions_hidden = not exact and _kpi_withheld(regional)
+    top = overall[0]
+    body = {
+        "inTarget": None if overall_hidden else top["in_target"],
+        "share": None if overall_hidden else _share(top["in_target"], top["municipalities"]),
+        "regions": [
+            {
+                "region": {"name": row["name"]},
+                "share": None
+                if regions_hidden
+                else _share(row["in_target"], row["municipalities"]),
+            }
+            for row in regional
+        ],
+    }
+    return _json({"kpiProgress": body})
+
+
+def _snapshot(snapshot_on: date) -> str:
+    return snapshot_on.strftime("%Y-%m")
+
+
+async def dashboard(request: Request) -> Response:
+    who = _principal(request, "prefecture_admin")
+    async with state[who].acquire() as connection:
+        row = await connection.fetchrow(DASHBOARD, request.query_params["code"])
+    if row is None:
+        return _json({"municipality": None})
+    history = [
+        {
+            "snapshot": _snapshot(snapshot_on),
+            "snapshotOn": snapshot_on.isoformat(),
+            "tier": {"level": level, "name": name},
+            "computedTier": None if computed is None else {"level": computed},
+            "overridden": overridden,
+            "reason": reason,
+        }
+        for snapshot_on, level, name, computed, overridden, reason in row["tiers"]
+    ]
+    latest = None
+    if history:
+        latest = {"snapshot": history[0]["snapshot"], "tier": history[0]["tier"]}
+    municipality = {
+        "code": row["code"],
+        "name": row["name"],
+        "tier": latest,
+        "tierHistory": history,
+        # LATEST SCORE: "latestScore": {"total": ..., "sections": [{"key": ..., "score": ...}]}
+    }
+    return _json({"municipality": municipality})
 
 
 app = Starlette(
@@ -438,6 +574,9 @@ app = Starlette(
         Route("/calendar", calendar),
         Route("/dataset", dataset),
         Route("/dataset/pick", dataset_pick),
+        Route("/tiers", tiers),
+        Route("/kpi", kpi),
+        Route("/dashboard", dashboard),
     ],
     lifespan=lifespan,
 )

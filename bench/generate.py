@@ -7,7 +7,10 @@ adds the other 46 prefectures with the real number of municipalities each (1,741
 regional offices per prefecture, a tier for every municipality, datasets with one or two
 distributions (a tenth of them joint between two municipalities), experts and assignments;
 then the dispatch programme of fiscal year 2026 with the assignments' sessions
-(`generate_dispatch`, also alone with --dispatch-only on a database generated before it).
+(`_dispatch`, also alone with --dispatch-only on a database generated before it); then each
+municipality's tier history (`_tier_history`: a 2023-11 snapshot before the 2024-11 one, and
+a tenth of the 2024-11 tiers overridden by the prefecture with a reason; also alone with
+--tier-history-only on a database generated before it).
 Every synthetic name starts with 合成 so it can never be mistaken for real data. Loads with
 COPY; about half a minute on the 2-core benchmark machine.
 """
@@ -54,16 +57,25 @@ def code(prefecture: int, serial: int) -> str:
     return first_five + str(check_digit(first_five))
 
 
-async def generate(url: str, datasets: int, seed: int, *, dispatch_only: bool = False) -> None:
+async def generate(
+    url: str,
+    datasets: int,
+    seed: int,
+    *,
+    dispatch_only: bool = False,
+    tier_history_only: bool = False,
+) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     connection = await asyncpg.connect(url)
     try:
         async with connection.transaction():
-            if not dispatch_only:
+            if not (dispatch_only or tier_history_only):
                 await _generate(connection, rng, datasets)
-            # A generator of its own: the rows above are the same with or without this step.
-            await _dispatch(connection, random.Random(seed + 1))
+            # Generators of their own: the rows above are the same with or without these steps.
+            if not tier_history_only:
+                await _dispatch(connection, random.Random(seed + 1))
+            await _tier_history(connection, random.Random(seed + 2))
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -267,6 +279,57 @@ async def _dispatch(connection: asyncpg.Connection, rng: random.Random) -> None:
     print(f"a dispatch programme, {len(sessions)} sessions of {len(assignments)} assignments")
 
 
+# The tier history (issue 12's dashboard: `tierHistory` as the prefecture reads it): a snapshot of
+# November 2023 before the generated one of November 2024, and overrides of the 2024 tier.
+EARLIER_SNAPSHOT = date(2023, 11, 30)
+LATER_SNAPSHOT = date(2024, 11, 30)
+OVERRIDE_REASONS = [
+    "合成: 再確認の結果、推進体制を評価",
+    "合成: 計画策定済みのため引き上げ",
+    "合成: 回答内容を実施状況に合わせて補正",
+]
+
+
+async def _tier_history(connection: asyncpg.Connection, rng: random.Random) -> None:
+    """Every municipality's 2023-11 tier (one level lower than its 2024-11 one, or the same, at
+    random), and one in ten of the 2024-11 tiers overridden: the computed tier one level away
+    from the final one, with a reason (every municipality whose code's serial ends in 1, so
+    that the dashboard shape's municipality, 132012, has one)."""
+    if await connection.fetchval(
+        "SELECT count(*) FROM tier_assignment WHERE snapshot_on = $1", EARLIER_SNAPSHOT
+    ):
+        raise SystemExit("this database already holds a tier history")
+    now = datetime.now(UTC)
+    later = await connection.fetch(
+        "SELECT t.id, t.municipality_id, t.level, m.code FROM tier_assignment t "
+        "JOIN municipality m ON m.id = t.municipality_id WHERE t.snapshot_on = $1 ORDER BY t.id",
+        LATER_SNAPSHOT,
+    )
+    earlier = [
+        (r["municipality_id"], EARLIER_SNAPSHOT, round(rng.uniform(15, 90), 2), level, level,
+         False, True, now)
+        for r in later
+        for level in [max(1, r["level"] - rng.choice([0, 1]))]
+    ]  # fmt: skip
+    await connection.copy_records_to_table(
+        "tier_assignment",
+        records=earlier,
+        columns=["municipality_id", "snapshot_on", "score", "computed_level", "level",
+                 "overridden", "synthetic", "created_at"],
+    )  # fmt: skip
+    overrides = [
+        (r["id"], r["level"] - 1 if r["level"] > 1 else 2, rng.choice(OVERRIDE_REASONS))
+        for r in later
+        if int(r["code"][2:5]) % 10 == 1
+    ]
+    await connection.executemany(
+        "UPDATE tier_assignment SET computed_level = $2, overridden = true, reason = $3, "
+        "decided_by = '合成: 県DX推進課', synthetic = true WHERE id = $1",
+        overrides,
+    )
+    print(f"a tier history: {len(earlier)} 2023-11 snapshots, {len(overrides)} overrides")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database_url")
@@ -277,9 +340,20 @@ def main() -> None:
         action="store_true",
         help="only the programme and the sessions, on a database generated without them",
     )
+    parser.add_argument(
+        "--tier-history-only",
+        action="store_true",
+        help="only the tier history, on a database generated without it",
+    )
     args = parser.parse_args()
     asyncio.run(
-        generate(args.database_url, args.datasets, args.seed, dispatch_only=args.dispatch_only)
+        generate(
+            args.database_url,
+            args.datasets,
+            args.seed,
+            dispatch_only=args.dispatch_only,
+            tier_history_only=args.tier_history_only,
+        )
     )
 
 

@@ -7,8 +7,9 @@ First run: creates an embedded PostgreSQL in --data-dir, migrates, seeds and add
 national data (bench/generate.py), and installs PostGraphile into bench/postgraphile/ (its
 `install` script; needs node and npm). Then it starts `dxlink serve`, the floor
 (bench/floor.py) and PostGraphile (bench/postgraphile/server.mjs), one process each, all three
-on the same database under the same row-level security, as the public (the dispatch
-calendar as a dispatch coordinator: a token for dxlink, the same settings for the others).
+on the same database under the same row-level security, each shape as its principal (the
+public, or a role of bench/shapes.py PRINCIPALS such as a dispatch coordinator for the
+calendar: a token for dxlink, the same settings for the others).
 Before timing it checks, shape by shape (bench/shapes.py), that dxlink and the floor give the
 same bytes and that PostGraphile gives the same data (a shape that reads a row chosen from the
 data, the catalog's dataset page, first asks the floor which). Then wrk runs against each in two
@@ -45,12 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.shapes import NESTED, ONE, SHAPES, Shape  # noqa: E402
+from bench.shapes import NESTED, ONE, PRINCIPALS, SHAPES, Shape  # noqa: E402
 
 __all__ = ["NESTED", "ONE", "free_port", "prepare", "stop", "wait_ready"]
 
 POSTGRAPHILE = ROOT / "bench" / "postgraphile"
-COORDINATOR_SUBJECT = "bench-coordinator"
 SERVERS = ("dxlink", "floor", "postgraphile")
 
 
@@ -180,8 +180,10 @@ def prepare(data_dir: Path) -> str:
     from service.embedded import start_embedded
 
     marker = data_dir / "generated"
-    # A database generated before the dispatch programme and its sessions were: add them.
+    # A database generated before the dispatch programme and its sessions, or before the tier
+    # history (issue 12), were: add them.
     dispatch = data_dir / "generated-dispatch"
+    tier_history = data_dir / "generated-tier-history"
     env = {**os.environ, "DXLINK_DATA_DIR": str(data_dir), "DXLINK_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     if not marker.exists():
@@ -190,11 +192,16 @@ def prepare(data_dir: Path) -> str:
     generate = [sys.executable, str(ROOT / "bench" / "generate.py"), url]
     if not marker.exists():
         subprocess.run(generate, check=True)
-        marker.touch()
-        dispatch.touch()
-    elif not dispatch.exists():
+        for done in (marker, dispatch, tier_history):
+            done.touch()
+        return url
+    if not dispatch.exists():
         subprocess.run([*generate, "--dispatch-only"], check=True)
         dispatch.touch()
+        tier_history.touch()
+    elif not tier_history.exists():
+        subprocess.run([*generate, "--tier-history-only"], check=True)
+        tier_history.touch()
     return url
 
 
@@ -234,7 +241,8 @@ def _answer(response: httpx.Response) -> dict[str, Any] | None:
     return body
 
 
-# The bearer tokens of the principals a shape may read as (`Shape.principal`), minted in `run`.
+# The bearer tokens of the principals a shape may read as (`Shape.principal`, bench/shapes.py
+# PRINCIPALS), minted in `run`; the public has none.
 TOKENS: dict[str, str] = {}
 
 
@@ -246,7 +254,7 @@ def dxlink_headers(shape: Shape) -> dict[str, str]:
 
 def postgraphile_headers(shape: Shape) -> dict[str, str]:
     """PostGraphile takes the principal's settings by a header (bench/postgraphile/server.mjs)."""
-    return {} if shape.principal == "public" else {"X-Bench-Principal": "coordinator"}
+    return {} if shape.principal == "public" else {"X-Bench-Principal": shape.principal}
 
 
 def completed(shape: Shape, floor_url: str) -> Shape:
@@ -428,20 +436,23 @@ def run(args: argparse.Namespace) -> int:
     owner_url = prepare(data_dir)
     settings = Settings(data_dir=data_dir)
     # The login dxlink's API connects as (created by `dxlink migrate`): the floor and PostGraphile
-    # connect as it too, assume the API role and carry the public principal's settings.
+    # connect as it too, assume the API role and carry each principal's settings.
     runtime_url = libpq_url(RuntimeLogin.from_settings(settings).url(owner_url))
-    principal = dict(zip(PRINCIPAL_SETTINGS, principal_values(PUBLIC, ""), strict=True))
-    # The dispatch calendar's reader: a coordinator's token for dxlink (as `dxlink token --role
-    # dispatch_coordinator` mints it), the same principal's settings for the floor and
-    # PostGraphile (what dxlink's read pool sets for that token).
-    coordinator = Principal(Role.dispatch_coordinator, subject=COORDINATOR_SUBJECT)
-    TOKENS["dispatch_coordinator"] = mint_token(
-        settings, role=coordinator.role, subject=COORDINATOR_SUBJECT,
-        ttl_seconds=settings.jwt_max_lifetime_seconds, scope={},
-    )  # fmt: skip
-    coordinator_settings = dict(
-        zip(PRINCIPAL_SETTINGS, principal_values(coordinator, ""), strict=True)
-    )
+    # Every principal of bench/shapes.py PRINCIPALS: a token for dxlink (as `dxlink token --role
+    # ROLE` mints it; none for the public), and the settings dxlink's read pool sets for that
+    # token, which the floor's pool for that principal and PostGraphile's requests with its
+    # `X-Bench-Principal` header hold.
+    principal_settings: dict[str, dict[str, str]] = {}
+    for name, subject in PRINCIPALS.items():
+        principal = PUBLIC if name == "public" else Principal(Role(name), subject=subject)
+        principal_settings[name] = dict(
+            zip(PRINCIPAL_SETTINGS, principal_values(principal, ""), strict=True)
+        )
+        if name != "public":
+            TOKENS[name] = mint_token(
+                settings, role=principal.role, subject=subject,
+                ttl_seconds=settings.jwt_max_lifetime_seconds, scope={},
+            )  # fmt: skip
     pool_size = str(settings.db_read_pool_size)
     node, postgraphile_reason = (None, "--no-postgraphile") if args.no_postgraphile else (
         postgraphile_node()
@@ -466,8 +477,7 @@ def run(args: argparse.Namespace) -> int:
     floor_env = {
         **base,
         "DATABASE_URL": runtime_url,
-        "BENCH_PRINCIPAL_SETTINGS": json.dumps(principal),
-        "BENCH_COORDINATOR_SETTINGS": json.dumps(coordinator_settings),
+        "BENCH_PRINCIPALS": json.dumps(principal_settings),
         "DXLINK_DB_READ_POOL_SIZE": pool_size,
         "DXLINK_DB_RANDOM_PAGE_COST": str(settings.db_random_page_cost),
     }
@@ -476,8 +486,9 @@ def run(args: argparse.Namespace) -> int:
         "DATABASE_URL": runtime_url,
         "PORT": str(ports["postgraphile"]),
         "POOL_SIZE": pool_size,
-        "PG_SETTINGS": json.dumps({"role": API_ROLE, **principal}),
-        "PG_SETTINGS_COORDINATOR": json.dumps({"role": API_ROLE, **coordinator_settings}),
+        "PG_SETTINGS": json.dumps(
+            {name: {"role": API_ROLE, **values} for name, values in principal_settings.items()}
+        ),
         "PG_OPTIONS": f"-c random_page_cost={settings.db_random_page_cost} -c timezone=UTC",
         "GRAPHILE_ENV": "production",
     }

@@ -63,6 +63,32 @@ DATASET = (
     "distributions { title accessUrl mediaType format byteSize } } }"
 )
 
+# Issue 12. The tier distribution of a snapshot month, as the public: every one of the 1,741
+# municipalities has a tier in 2024-11 (bench/generate.py), so no count is withheld.
+TIER_SNAPSHOT = "2024-11"
+TIERS = (
+    "query($snapshot: String!) { tierDistribution(snapshot: $snapshot) "
+    "{ tier { level name } count } }"
+)
+# KPI progress in that month as the prefecture's staff: prefecture-wide (all 1,741) and for each
+# of the 237 regional offices, in their order.
+KPI = (
+    "query($snapshot: String!) { kpiProgress(snapshot: $snapshot) "
+    "{ inTarget share regions { region { name } share } } }"
+)
+# The municipality dashboard, as the prefecture's staff (tiers are not the public's to read): a
+# municipality with its latest tier and its tier history (2023-11 and 2024-11, the latter
+# overridden with a reason: bench/generate.py `_tier_history`).
+# LATEST SCORE: the lead adds `latestScore { total sections { key score } }` after
+# `tierHistory { ... }` once that field lands (and the floor's DASHBOARD with it).
+DASHBOARD_CODE = "132012"
+DASHBOARD = (
+    "query($code: String!) { municipality(code: $code) { code name "
+    "tier { snapshot tier { level name } } "
+    "tierHistory { snapshot snapshotOn tier { level name } computedTier { level } overridden "
+    "reason } } }"
+)
+
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
 _PG_DATASETS = (
     "datasetPublishersByMunicipalityId(first: 10, "
@@ -126,7 +152,40 @@ PG_DATASET = (
     "{ nodes { title accessUrl mediaType format byteSize } } } }"
 )
 
+# Issue 12. The counts come from the same definer function (PostGraphile exposes a STABLE
+# function as a root field), the tiers' names from their table: PostGraphile cannot join a
+# function's records to a table. It has no suppression (none applies on this data).
+PG_TIERS = (
+    "query($snapshotOn: Date!) { dxlinkTierCounts(snapshot: $snapshotOn) "
+    "{ nodes { level municipalities } } "
+    "allSupportTiers(orderBy: LEVEL_ASC) { nodes { level name } } }"
+)
+# The same definer function for the KPI; the regions' names in their order from their table
+# (bench/postgraphile/server.mjs orders regions by position), the shares computed in the view.
+PG_KPI = (
+    "query($month: Date!) { dxlinkKpiByRegion(month: $month) "
+    "{ nodes { regionId municipalities inTarget } } "
+    "allRegions(orderBy: [PREFECTURE_ID_ASC, POSITION_ASC, PRIMARY_KEY_ASC]) "
+    "{ nodes { rowId name } } }"
+)
+# The history by date (the month is the view's: PostGraphile has no such field), its first
+# entry the latest tier.
+PG_DASHBOARD = (
+    "query($code: String!) { municipalityByCode(code: $code) { code name "
+    "tierAssignmentsByMunicipalityId(orderBy: [SNAPSHOT_ON_DESC, ROW_ID_ASC]) { nodes { "
+    "snapshotOn supportTierByLevel { level name } supportTierByComputedLevel { level } "
+    "overridden reason } } } }"
+)
+
 View = Callable[[dict[str, Any]], Any]
+
+# The principals a shape may read as (`Shape.principal`): each role's name with the subject of
+# the token bench/run.py mints for it (none for the public). Roles without a scope only.
+PRINCIPALS: dict[str, str] = {
+    "public": "",
+    "dispatch_coordinator": "bench-coordinator",
+    "prefecture_admin": "bench-prefecture-admin",
+}
 
 
 @dataclass(frozen=True)
@@ -141,8 +200,8 @@ class Shape:
     headers: dict[str, str] = field(default_factory=dict)
     # Whose numbers the PostGraphile column shows instead (a shape without a query of its own).
     postgraphile_note: str = ""
-    # Who reads: `public` (no token) or `dispatch_coordinator` (bench/run.py mints its token
-    # for dxlink; the floor and PostGraphile hold that principal's settings for the shape).
+    # Who reads: a key of PRINCIPALS, `public` (no token) or a role (bench/run.py mints its
+    # token for dxlink; the floor and PostGraphile hold that principal's settings).
     principal: str = "public"
     # A shape that reads a row chosen from the data: the floor's path that names it (a JSON
     # object) and the shape for that answer; bench/run.py completes the shape before its checks.
@@ -346,6 +405,66 @@ def _dataset_of(shape: Shape, picked: dict[str, Any]) -> Shape:
     )
 
 
+def _tiers_dx(data: dict[str, Any]) -> Any:
+    return [(c["tier"]["level"], c["tier"]["name"], c["count"]) for c in data["tierDistribution"]]
+
+
+def _tiers_pg(data: dict[str, Any]) -> Any:
+    counts = {c["level"]: int(c["municipalities"]) for c in data["dxlinkTierCounts"]["nodes"]}
+    tiers = data["allSupportTiers"]["nodes"]
+    return [(t["level"], t["name"], counts[t["level"]]) for t in tiers if t["level"] in counts]
+
+
+def _kpi_dx(data: dict[str, Any]) -> Any:
+    k = data["kpiProgress"]
+    return k["inTarget"], k["share"], [(r["region"]["name"], r["share"]) for r in k["regions"]]
+
+
+def _kpi_pg(data: dict[str, Any]) -> Any:
+    rows = {r["regionId"]: r for r in data["dxlinkKpiByRegion"]["nodes"]}
+
+    def share(row: dict[str, Any]) -> float | None:
+        whole = int(row["municipalities"])
+        return int(row["inTarget"]) / whole if whole else None
+
+    top = rows[None]
+    regions = [(r["name"], share(rows[r["rowId"]])) for r in data["allRegions"]["nodes"]]
+    return int(top["inTarget"]), share(top), regions
+
+
+def _history(snapshot_on: str, tier: dict[str, Any], computed: Any, overridden: bool,
+             reason: str | None) -> tuple[Any, ...]:  # fmt: skip
+    return (
+        snapshot_on,
+        tier["level"],
+        tier["name"],
+        (computed or {}).get("level"),
+        overridden,
+        reason,
+    )
+
+
+def _dashboard_dx(data: dict[str, Any]) -> Any:
+    m = data["municipality"]
+    history = [
+        _history(t["snapshotOn"], t["tier"], t["computedTier"], t["overridden"], t["reason"])
+        for t in m["tierHistory"]
+    ]
+    tier = m["tier"] and (m["tier"]["tier"]["level"], m["tier"]["tier"]["name"])
+    return m["code"], m["name"], tier, history
+
+
+def _dashboard_pg(data: dict[str, Any]) -> Any:
+    m = data["municipalityByCode"]
+    history = [
+        _history(t["snapshotOn"], t["supportTierByLevel"], t["supportTierByComputedLevel"],
+                 t["overridden"], t["reason"])
+        for t in m["tierAssignmentsByMunicipalityId"]["nodes"]
+    ]  # fmt: skip
+    tier = history[0][1:3] if history else None
+    return m["code"], m["name"], tier, history
+
+
 def _next_month(month: str) -> str:
     year, number = (int(part) for part in month.split("-"))
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}-01"
@@ -424,6 +543,35 @@ SHAPES: list[Shape] = [
         postgraphile={"query": PG_DATASET, "variables": {"rowId": None}},
         postgraphile_data=_dataset_pg,
         pick=("/dataset/pick", _dataset_of),
+    ),
+    Shape(
+        key="tiers",
+        label="tier distribution of a snapshot month (`tierDistribution(snapshot:)`)",
+        dxlink={"query": TIERS, "variables": {"snapshot": TIER_SNAPSHOT}},
+        floor="/tiers?" + urlencode({"snapshot": TIER_SNAPSHOT}),
+        dxlink_data=_tiers_dx,
+        postgraphile={"query": PG_TIERS, "variables": {"snapshotOn": f"{TIER_SNAPSHOT}-30"}},
+        postgraphile_data=_tiers_pg,
+    ),
+    Shape(
+        key="kpi",
+        label="KPI progress of a snapshot month, prefecture-wide and per region (prefecture staff)",
+        dxlink={"query": KPI, "variables": {"snapshot": TIER_SNAPSHOT}},
+        floor="/kpi?" + urlencode({"snapshot": TIER_SNAPSHOT}),
+        dxlink_data=_kpi_dx,
+        postgraphile={"query": PG_KPI, "variables": {"month": f"{TIER_SNAPSHOT}-01"}},
+        postgraphile_data=_kpi_pg,
+        principal="prefecture_admin",
+    ),
+    Shape(
+        key="dashboard",
+        label="municipality dashboard: tier and tier history (prefecture staff)",
+        dxlink={"query": DASHBOARD, "variables": {"code": DASHBOARD_CODE}},
+        floor="/dashboard?" + urlencode({"code": DASHBOARD_CODE}),
+        dxlink_data=_dashboard_dx,
+        postgraphile={"query": PG_DASHBOARD, "variables": {"code": DASHBOARD_CODE}},
+        postgraphile_data=_dashboard_pg,
+        principal="prefecture_admin",
     ),
     Shape(
         key="resolvers",

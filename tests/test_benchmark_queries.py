@@ -28,7 +28,19 @@ from bench import floor
 from bench.generate import generate
 from bench.run import NESTED, ONE
 from bench.search import WORKLOADS
-from bench.shapes import CALENDAR, CALENDAR_MONTH, DATASET, global_id
+from bench.shapes import (
+    CALENDAR,
+    CALENDAR_MONTH,
+    DASHBOARD,
+    DASHBOARD_CODE,
+    DATASET,
+    KPI,
+    SHAPES,
+    TIER_SNAPSHOT,
+    TIERS,
+    global_id,
+)
+from bench.shapes import PRINCIPALS as BENCH_PRINCIPALS
 from service.app import create_app
 from service.cli import prepare_database
 from service.compiler import compile_plan
@@ -376,15 +388,23 @@ async def _owner_value(url: str, sql: str) -> Any:
         await connection.close()
 
 
+def _bench_principal(name: str) -> Principal:
+    """A principal of bench/shapes.py PRINCIPALS, as bench/run.py builds it."""
+    return PUBLIC if name == "public" else Principal(Role(name), subject=BENCH_PRINCIPALS[name])
+
+
 @asynccontextmanager
 async def _floor_client(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
-    """bench/floor.py in process, as bench/run.py starts it: the API role with the public's
-    settings (and a coordinator's for its calendar pool)."""
-    public = dict(zip(PRINCIPAL_SETTINGS, principal_values(PUBLIC, ""), strict=True))
-    coordinator = dict(zip(PRINCIPAL_SETTINGS, principal_values(COORDINATOR, ""), strict=True))
+    """bench/floor.py in process, as bench/run.py starts it: the API role, a pool per principal
+    of bench/shapes.py PRINCIPALS with that principal's settings."""
+    settings = {
+        name: dict(
+            zip(PRINCIPAL_SETTINGS, principal_values(_bench_principal(name), ""), strict=True)
+        )
+        for name in BENCH_PRINCIPALS
+    }
     monkeypatch.setenv("DATABASE_URL", url.replace("+asyncpg", ""))
-    monkeypatch.setenv("BENCH_PRINCIPAL_SETTINGS", json.dumps(public))
-    monkeypatch.setenv("BENCH_COORDINATOR_SETTINGS", json.dumps(coordinator))
+    monkeypatch.setenv("BENCH_PRINCIPALS", json.dumps(settings))
     async with floor.lifespan(floor.app):
         transport = httpx.ASGITransport(app=floor.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://floor") as client:
@@ -466,3 +486,76 @@ async def test_catalog_search_workloads_are_compiled_and_find_datasets(
     if "theme" in variables:
         themes = {f["value"]: f["count"] for f in page["facets"]["themes"]}
         assert themes[variables["theme"]] == page["totalCount"]
+
+
+# Issue 12: bench/shapes.py's tier distribution and municipality dashboard, each as its shape's
+# principal and as the others of the table, dxlink against the floor's bytes.
+
+
+def _token_of(settings: Settings, name: str) -> str | None:
+    if name == "public":
+        return None
+    return mint_token(settings, role=Role(name), subject=BENCH_PRINCIPALS[name])
+
+
+def test_every_shape_reads_as_a_principal_of_the_table() -> None:
+    """bench/run.py mints a token and the floor keeps a pool for each principal of the table
+    only: a shape naming another would fail at its first request."""
+    assert {shape.principal for shape in SHAPES} <= set(BENCH_PRINCIPALS)
+    assert {"tiers", "kpi", "dashboard"} <= {shape.key for shape in SHAPES}
+
+
+@pytest.mark.parametrize("who", list(BENCH_PRINCIPALS))
+async def test_the_floor_answers_the_tier_shapes_with_dxlinks_bytes(
+    national_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """The tier distribution, the KPI and the dashboard, compiled, give the floor's bytes for
+    each principal: the public sees every count (no tier of 1,741 municipalities is small),
+    the regions' KPI withheld (some region is small) and no tier of a municipality; the
+    prefecture's staff see the regions' shares in the regions' order and the municipality's
+    history, newest first, the 2024-11 tier overridden with a reason (bench/generate.py)."""
+    month = {"snapshot": TIER_SNAPSHOT}
+    dashboard = {"code": DASHBOARD_CODE}
+    async with _floor_client(national_url, monkeypatch) as floor_client:
+        floor_tiers = (await floor_client.get("/tiers", params={**month, "as": who})).content
+        floor_kpi = (await floor_client.get("/kpi", params={**month, "as": who})).content
+        floor_dashboard = (
+            await floor_client.get("/dashboard", params={**dashboard, "as": who})
+        ).content
+    token = _token_of(settings, who)
+    async with _pooled_app(national_url, settings) as (app, _):
+        ours_tiers = await _post(app, TIERS, month, token)
+        ours_kpi = await _post(app, KPI, month, token)
+        ours_dashboard = await _post(app, DASHBOARD, dashboard, token)
+    assert ours_tiers == floor_tiers
+    assert ours_kpi == floor_kpi
+    assert ours_dashboard == floor_dashboard
+    regions = json.loads(ours_kpi)["data"]["kpiProgress"]["regions"]
+    names = await _owner_value(
+        national_url,
+        "SELECT array_agg(name ORDER BY prefecture_id, position, id) FROM region",
+    )
+    assert [r["region"]["name"] for r in regions] == names
+    shares = [r["share"] for r in regions]
+    if who == "public":
+        assert shares == [None] * len(regions)
+    else:
+        assert all(0 <= share <= 1 for share in shares if share is not None)
+    counts = json.loads(ours_tiers)["data"]["tierDistribution"]
+    assert [c["tier"]["level"] for c in counts] == [1, 2, 3, 4]
+    total = await _owner_value(
+        national_url, "SELECT count(*) FROM tier_assignment WHERE snapshot_on = '2024-11-30'"
+    )
+    assert sum(c["count"] for c in counts) == total
+    municipality = json.loads(ours_dashboard)["data"]["municipality"]
+    if who == "public":
+        assert municipality["tier"] is None
+        assert municipality["tierHistory"] == []
+        return
+    history = municipality["tierHistory"]
+    assert [t["snapshot"] for t in history] == ["2024-11", "2023-11"]
+    assert municipality["tier"] == {"snapshot": "2024-11", "tier": history[0]["tier"]}
+    assert history[0]["overridden"]
+    assert history[0]["reason"]
+    assert history[0]["computedTier"]["level"] != history[0]["tier"]["level"]
+    assert not history[1]["overridden"]

@@ -5,11 +5,12 @@
 //                 BYPASSRLS, owns nothing; it may only assume dxlink_api)
 //   PORT          where to listen (127.0.0.1)
 //   POOL_SIZE     connections, the same number as dxlink's read pool and the floor
-//   PG_SETTINGS   JSON: the settings of every request's transaction, the same `set_config`
-//                 values dxlink sets for a public principal, and `role` = dxlink_api
-//   PG_SETTINGS_COORDINATOR  the same for a dispatch coordinator, taken by requests with the
-//                 header `X-Bench-Principal: coordinator` (the dispatch calendar: bench/run.py
-//                 sends dxlink a coordinator's token for it; PostGraphile has no JWT set-up here)
+//   PG_SETTINGS   JSON: per principal (`public`, `dispatch_coordinator`, `prefecture_admin`...:
+//                 bench/shapes.py PRINCIPALS), the settings of every request's transaction, the
+//                 same `set_config` values dxlink sets for that principal, and `role` =
+//                 dxlink_api. A request reads as the principal its `X-Bench-Principal` header
+//                 names, as the public without one (bench/run.py sends dxlink that principal's
+//                 token instead; PostGraphile has no JWT set-up here)
 //   PG_OPTIONS    libpq options for each connection (random_page_cost, timezone as dxlink's)
 // The schema is PostGraphile's own (the amber preset), with the connection-filter plugin for
 // the search and the region filter; introspection runs as dxlink_api, so that the schema holds
@@ -33,8 +34,8 @@ function required(name) {
   return value;
 }
 
-const pgSettings = JSON.parse(required("PG_SETTINGS"));
-const coordinatorSettings = JSON.parse(required("PG_SETTINGS_COORDINATOR"));
+const settingsByPrincipal = JSON.parse(required("PG_SETTINGS"));
+const pgSettings = settingsByPrincipal.public;
 const port = Number(required("PORT"));
 
 // PostGraphile offers filters and orders only on indexed columns; dxlink's search reads names,
@@ -77,10 +78,12 @@ const preset = {
         options: process.env.PG_OPTIONS || "",
       },
       // Set with set_config(..., true) at the start of every request's transaction.
-      pgSettings: (context) =>
-        context.http?.getHeader("x-bench-principal") === "coordinator"
-          ? coordinatorSettings
-          : pgSettings,
+      pgSettings: (context) => {
+        const principal = context.http?.getHeader("x-bench-principal") || "public";
+        const settings = settingsByPrincipal[principal];
+        if (!settings) throw new Error(`no settings for the principal ${principal}`);
+        return settings;
+      },
       pgSettingsForIntrospection: { role: pgSettings.role },
     }),
   ],

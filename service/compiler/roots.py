@@ -338,7 +338,11 @@ def _tier_distribution(node: FieldNode, args: dict[str, Arg], context: Context) 
     else:
         given = context.argument(args["snapshotOn"], Date)
         snapshot = func.coalesce(given, func.dxlink_latest_tier_snapshot(type_=Date))
-    counts = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
+    call = func.dxlink_tier_counts(snapshot).table_valued("level", "municipalities").alias()
+    # A common table expression: the counting function runs once, however many of the entries,
+    # the suppression test and the total read its rows (each reference to the function in
+    # FROM would call it again: two scans of the tier assignments for the public).
+    counts = select(call.c.level, call.c.municipalities).cte()
     suppressed = _suppressed(counts, context)
     tier_spec = REGISTRY["Tier"]
     tier, _ = scoped(tier_spec, context)
@@ -377,13 +381,19 @@ def _kpi_progress(node: FieldNode, args: dict[str, Arg], context: Context) -> An
     latest = func.date_trunc("month", func.dxlink_latest_tier_snapshot(type_=Date))
     month = func.coalesce(given, cast(latest, Date))
 
+    call = (
+        func.dxlink_kpi_by_region(month)
+        .table_valued("region_id", "municipalities", "assessed", "in_target")
+        .alias()
+    )
+    # A common table expression: the function (a pass over every municipality and tier
+    # assignment) runs once for the prefecture-wide row, the regions and the suppression tests.
+    shared = select(
+        call.c.region_id, call.c.municipalities, call.c.assessed, call.c.in_target
+    ).cte()
+
     def counts() -> Any:
-        call = (
-            func.dxlink_kpi_by_region(month)
-            .table_valued("region_id", "municipalities", "assessed", "in_target")
-            .alias()
-        )
-        return call
+        return shared.alias()
 
     def withheld(regional: bool) -> ColumnElement[bool]:
         if context.inputs.principal.is_staff:
@@ -445,7 +455,10 @@ def _kpi_progress(node: FieldNode, args: dict[str, Arg], context: Context) -> An
                 k = counts()
                 item = figures(field.selection_set, "RegionKpi", k, regional, region_extra)
                 source = k.join(region, on(region, region_t.c.id) == k.c.region_id)
-                return json_array(concat(*item), on(region, region_t.c.position), source)
+                # The regions' order (prefecture, position: `regions`), then the id: the
+                # positions repeat from one prefecture to the next.
+                order = (region_t.c.prefecture_id, region_t.c.position, region_t.c.id)
+                return json_array(concat(*item), tuple(on(region, c) for c in order), source)
             case other:
                 raise NotCompilable(f"KpiProgress.{other}")
 

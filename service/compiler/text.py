@@ -115,16 +115,21 @@ def scalar(expr: ColumnElement[Any], graphql_type: Any) -> ColumnElement[str]:
 
 def json_array(
     item: ColumnElement[str],
-    position: ColumnElement[Any] | None,
+    position: ColumnElement[Any] | tuple[ColumnElement[Any], ...] | None,
     source: Any,
     *where: ColumnElement[bool],
 ) -> ColumnElement[str]:
-    """`[item,item,...]` over the rows of ``source``, in ``position`` order; `[]` when none.
+    """`[item,item,...]` over the rows of ``source``, in ``position`` order (one expression or
+    a tuple of them); `[]` when none.
 
     Without a position, in the order ``source`` delivers its rows: only for a source that is
     one ordered sub-select, which PostgreSQL aggregates in its order (no join, no grouping
     in between that could reorder it)."""
-    separator = literal(",") if position is None else aggregate_order_by(literal(","), position)
+    if position is None:
+        separator: Any = literal(",")
+    else:
+        order = position if isinstance(position, tuple) else (position,)
+        separator = aggregate_order_by(literal(","), *order)
     joined = func.string_agg(item, separator)
     return (
         select(concat("[", func.coalesce(joined, text("")), "]"))

@@ -149,7 +149,9 @@ class TierService:
         rows = await self.db.all(
             select(k.c.region_id, k.c.municipalities, k.c.assessed, k.c.in_target, share)
             .select_from(k.outerjoin(region_t, region_t.c.id == k.c.region_id))
-            .order_by(region_t.c.position)
+            # The regions' order (prefecture, position), then the id: the positions repeat
+            # from one prefecture to the next.
+            .order_by(region_t.c.prefecture_id, region_t.c.position, region_t.c.id)
         )
 
         def small(n: int) -> bool:
