@@ -73,7 +73,9 @@ class SyntheticResponseRepository(ResponseRepository):
         found = await super().round(key)
         return None if found is None else replace(found, today=self.answered_at.date())
 
-    async def insert_response(self, round_id: int, municipality_id: int) -> int:
+    async def insert_response(
+        self, round_id: int, municipality_id: int, *, synthetic: bool = True
+    ) -> int:
         rows = await self.db.all(
             insert(response_t)
             .values(
@@ -108,7 +110,9 @@ class SyntheticResponseRepository(ResponseRepository):
         )
         await self.insert_options(int(rows[0][0]), new.options)
 
-    async def insert_options(self, answer_id: int, options: Iterable[int]) -> None:
+    async def insert_options(
+        self, answer_id: int, options: Iterable[int], *, synthetic: bool = True
+    ) -> None:
         values = [{"answer_id": answer_id, "option_id": o, "synthetic": True} for o in options]
         if values:
             await self.db.rowcount(insert(chosen_t).values(values))

@@ -917,3 +917,33 @@ def test_real_tiers_of_a_demo_snapshot_are_left_alone(
         assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
     finally:
         asyncio.run(_rows(managed.url, "DELETE FROM tier_assignment WHERE id = $1", tier[0]))
+
+
+# Issue 12's "names frontends and scripts rely on", exactly as the issue writes them.
+NAMED = {
+    "distribution": '{ tierDistribution(snapshot: "2024-11") { tier { level name } count } }',
+    "transitions": '{ tierTransitions(from: "2023-11", to: "2024-11") '
+    "{ from { level } to { level } count } }",
+    "aggregate": '{ assessmentAggregate(round: "2024-04", questionId: "4-1") { option count } }',
+    "dashboard": '{ municipality(code: "302015") { tierHistory { snapshot tier { level } '
+    "computedTier { level } overridden reason } latestScore { total sections { key score } } } }",
+}
+
+
+async def test_the_names_frontends_rely_on_answer_with_the_demo_data(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded
+) -> None:
+    answers = {name: await _as_prefecture(api, settings, q) for name, q in NAMED.items()}
+    distribution = answers["distribution"]["tierDistribution"]
+    assert [c["tier"]["level"] for c in distribution] == [1, 2, 3, 4]
+    assert sum(c["count"] for c in distribution) == 30
+    transitions = answers["transitions"]["tierTransitions"]
+    assert len(transitions) == 16
+    assert sum(t["count"] for t in transitions) == 30
+    assert sum(c["count"] for c in answers["aggregate"]["assessmentAggregate"]) > 0
+    dashboard = answers["dashboard"]["municipality"]
+    assert [h["snapshot"] for h in dashboard["tierHistory"]] == ["2024-11", "2023-11"]
+    assert dashboard["latestScore"]["sections"]
+    assert dashboard["latestScore"]["total"] == round(
+        sum(s["score"] for s in dashboard["latestScore"]["sections"]), 2
+    )

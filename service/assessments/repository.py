@@ -82,6 +82,9 @@ class Answer:
     number: Decimal | None = None
     options: tuple[int, ...] = ()
     id: int | None = None
+    # Demo data: a re-check's copy of a synthetic submission is synthetic too (not compared:
+    # the flag is where an answer came from, not what it says).
+    synthetic: bool = field(default=False, compare=False)
 
 
 class ResponseRepository:
@@ -198,11 +201,12 @@ class ResponseRepository:
         )
         return rows[0] if rows else None
 
-    async def submission(self, round_id: int, municipality_id: int) -> tuple[int, int] | None:
+    async def submission(self, round_id: int, municipality_id: int) -> tuple[int, int, bool] | None:
         """The municipality's submitted response of the round, as the principal reads it: its
-        id and the round's framework; None when there is none (a draft, a reopened one)."""
+        id, the round's framework and whether it is demo data; None when there is none (a
+        draft, a reopened one)."""
         rows = await self.db.all(
-            select(response_t.c.id, round_t.c.framework_id)
+            select(response_t.c.id, round_t.c.framework_id, response_t.c.synthetic)
             .join(round_t, round_t.c.id == response_t.c.round_id)
             .where(
                 response_t.c.round_id == round_id,
@@ -210,7 +214,7 @@ class ResponseRepository:
                 response_t.c.status == ResponseStatus.SUBMITTED,
             )
         )
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        return (int(rows[0][0]), int(rows[0][1]), bool(rows[0][2])) if rows else None
 
     async def answers(self, response_id: int) -> dict[int, Answer]:
         """The response's answers by question id."""
@@ -229,6 +233,7 @@ class ResponseRepository:
                 answer_t.c.question_id,
                 answer_t.c.text_value,
                 answer_t.c.number_value,
+                answer_t.c.synthetic,
             ).where(answer_t.c.response_id == response_id)
         )
         return {
@@ -238,13 +243,16 @@ class ResponseRepository:
                 number=row.number_value,
                 options=tuple(chosen.get(row.id, ())),
                 id=row.id,
+                synthetic=row.synthetic,
             )
             for row in rows
         }
 
     # --- writes --------------------------------------------------------------------------
 
-    async def insert_response(self, round_id: int, municipality_id: int) -> int:
+    async def insert_response(
+        self, round_id: int, municipality_id: int, *, synthetic: bool = False
+    ) -> int:
         rows = await self.db.all(
             insert(response_t)
             .values(
@@ -252,6 +260,7 @@ class ResponseRepository:
                 municipality_id=municipality_id,
                 status=ResponseStatus.DRAFT,
                 version=1,
+                synthetic=synthetic,
             )
             .returning(response_t.c.id)
         )
@@ -288,6 +297,7 @@ class ResponseRepository:
                     question_id=new.question_id,
                     text_value=new.text,
                     number_value=new.number,
+                    synthetic=new.synthetic,
                 )
                 .returning(answer_t.c.id)
             )
@@ -305,10 +315,12 @@ class ResponseRepository:
             if set(stored.options) == set(new.options):
                 return
             await self.db.rowcount(delete(chosen_t).where(chosen_t.c.answer_id == answer_id))
-        await self.insert_options(answer_id, new.options)
+        await self.insert_options(answer_id, new.options, synthetic=new.synthetic)
 
-    async def insert_options(self, answer_id: int, options: Iterable[int]) -> None:
-        values = [{"answer_id": answer_id, "option_id": o} for o in options]
+    async def insert_options(
+        self, answer_id: int, options: Iterable[int], *, synthetic: bool = False
+    ) -> None:
+        values = [{"answer_id": answer_id, "option_id": o, "synthetic": synthetic} for o in options]
         if values:
             await self.db.rowcount(insert(chosen_t).values(values))
 

@@ -88,15 +88,16 @@ class ResponseService:
                     f"the response is at version {target.version}",
                 )
             questions = await self.repository.questions(target.round.framework_id)
+            copied_from_demo = False
             if target.response_id is not None:
                 stored = await self.repository.answers(target.response_id)
             else:
-                stored = await self._starting_answers(target, questions)
+                stored, copied_from_demo = await self._starting_answers(target, questions)
             changes = _changes(write, questions, stored, given)
             write.check()
             if target.response_id is None:
                 response_id = await self.repository.insert_response(
-                    target.round.id, target.municipality_id
+                    target.round.id, target.municipality_id, synthetic=copied_from_demo
                 )
             else:
                 response_id = target.response_id
@@ -117,19 +118,20 @@ class ResponseService:
 
     async def _starting_answers(
         self, target: Target, questions: dict[str, Question]
-    ) -> dict[int, Answer]:
+    ) -> tuple[dict[int, Answer], bool]:
         """What a new response starts from: in a re-check round, a copy (not yet written: no
         ids) of the municipality's submission to the round re-checked, its answers and chosen
         options carried to this round's questions by question key and option label; else
-        nothing."""
+        nothing. With it, whether the submission copied is demo data (the copy is then
+        flagged ``synthetic`` too, response and copied answers)."""
         if target.round.rechecks_round_id is None:
-            return {}
+            return {}, False
         found = await self.repository.submission(
             target.round.rechecks_round_id, target.municipality_id
         )
         if found is None:
-            return {}
-        response_id, framework_id = found
+            return {}, False
+        response_id, framework_id, synthetic = found
         previous = (
             questions
             if framework_id == target.round.framework_id
@@ -149,9 +151,13 @@ class ResponseService:
             if answer.options and not options:
                 continue
             copied[new.id] = Answer(
-                question_id=new.id, text=answer.text, number=answer.number, options=options
+                question_id=new.id,
+                text=answer.text,
+                number=answer.number,
+                options=options,
+                synthetic=answer.synthetic,
             )
-        return copied
+        return copied, synthetic
 
     async def submit(self, round_key: str, municipality: str | None, version: int) -> int:
         async with Write(self.db, "submitAssessmentResponse") as write:

@@ -273,3 +273,44 @@ async def test_a_round_says_which_round_it_rechecks(gql: GraphQL) -> None:
     body = data_of(await gql("{ assessmentFramework { rounds { key rechecks { key } } } }"))
     rounds = {r["key"]: r["rechecks"] for r in body["assessmentFramework"]["rounds"]}
     assert rounds == {"2024-04": None, "2024-11": {"key": "2024-04"}}
+
+
+async def test_a_copy_of_a_demo_submission_is_flagged_synthetic(
+    gql: GraphQL, connection: AsyncConnection, settings: Settings, recheck_open: None
+) -> None:
+    """A re-check that starts from an invented (demo) submission says so: the response and the
+    answers copied are synthetic, the answer the municipality typed on top is not."""
+    await submitted(connection, OWN, OWN_SUBMITTED, OWN_TEXTS, OWN_NUMBER)
+    for table in ("assessment_response", "assessment_answer", "assessment_answer_option"):
+        await connection.execute(text(f"UPDATE {table} SET synthetic = true"))
+    token = staff(settings, OWN)
+    payload = await save(gql, token, [{"question": "3-10", "text": "窓口のキャッシュレス化"}])
+    assert payload["userErrors"] == []
+    query = """query($code: String!) { municipality(code: $code) { assessmentResponses {
+      round { key } synthetic answers { question { key } synthetic } } } }"""
+    body = data_of(await gql(query, {"code": OWN}, token=token))
+    recheck = next(
+        r for r in body["municipality"]["assessmentResponses"] if r["round"]["key"] == RECHECK
+    )
+    assert recheck["synthetic"] is True
+    flags = {a["question"]["key"]: a["synthetic"] for a in recheck["answers"]}
+    assert flags["0-1"] is True  # copied from the demo submission
+    assert flags["3-10"] is False  # typed on top of the copy: the municipality's own answer
+    assert {k for k, synthetic in flags.items() if not synthetic} == {"3-10"}
+
+
+async def test_a_copy_of_a_real_submission_is_not_synthetic(
+    gql: GraphQL, connection: AsyncConnection, settings: Settings, recheck_open: None
+) -> None:
+    await submitted(connection, OWN, OWN_SUBMITTED, OWN_TEXTS, OWN_NUMBER)
+    token = staff(settings, OWN)
+    payload = await save(gql, token, [{"question": "3-4", "options": ["活用する予定はない"]}])
+    assert payload["userErrors"] == []
+    query = """query($code: String!) { municipality(code: $code) { assessmentResponses {
+      round { key } synthetic answers { synthetic } } } }"""
+    body = data_of(await gql(query, {"code": OWN}, token=token))
+    recheck = next(
+        r for r in body["municipality"]["assessmentResponses"] if r["round"]["key"] == RECHECK
+    )
+    assert recheck["synthetic"] is False
+    assert {a["synthetic"] for a in recheck["answers"]} == {False}
