@@ -24,14 +24,18 @@ from service.compiler.binding import serves
 from service.database import Database, ReadPoolUnavailable
 from service.documents import Documents, Prepared
 from service.input_guard import BadTextFinder, has_bad_text
+from service.live import ChangeHub, Watcher
 from service.logging import current_request_id
+from service.result_cache import CHANNEL, ResultCache
 from service.settings import Settings
 
 logger = logging.getLogger("dxlink.compiled")
 EXECUTOR_HEADER = "X-Dxlink-Executor"
+CACHE_HEADER = "X-Dxlink-Cache"  # hit or miss, on a cacheable compiled answer
 
 
-DriverStatement = tuple[str, tuple[Any, ...]]
+# SQL, arguments, and the tables a cached answer depends on (None: not cached).
+DriverStatement = tuple[str, tuple[Any, ...], frozenset[str] | None]
 # Bodies up to this size are remembered by their bytes (to their plan's key), up to 8 MiB of
 # them; built statements up to 64 MiB of SQL.
 BODY_CACHE_LIMIT = 8192
@@ -104,7 +108,9 @@ class CompiledReads:
     and the test suite fails on any such count).
     """
 
-    def __init__(self, schema: Any, settings: Settings, database: Database) -> None:
+    def __init__(
+        self, schema: Any, settings: Settings, database: Database, hub: ChangeHub | None = None
+    ) -> None:
         self.schema: GraphQLSchema = schema._schema
         self.documents: Documents = schema.documents
         self.settings = settings
@@ -114,6 +120,12 @@ class CompiledReads:
         self._plans = _Lru(maxsize=_PLANS_BYTES)
         self._bodies = _Lru(maxsize=_BODIES_BYTES)
         self.stats: Counter[str] = Counter()
+        # Aggregate answers kept until their tables change (service/result_cache.py), told of
+        # changes by the process's listener.
+        self.cache = ResultCache(settings.result_cache_size)
+        self.hub = hub
+        if hub is not None and self.cache.size > 0:
+            hub.watch(Watcher(CHANNEL, self.cache.notified, self.cache.listening))
 
     async def respond_known(self, body: bytes, principal: Principal) -> Response | None:
         """The answer to a request body seen before from this principal, found by its bytes
@@ -143,7 +155,21 @@ class CompiledReads:
         return await self._run(statement, principal)
 
     async def _run(self, statement: DriverStatement, principal: Principal) -> Response | None:
-        sql, args = statement
+        sql, args, tables = statement
+        cache = self.cache
+        cached = cache.key(sql, args, principal, tables)
+        if cached is None and tables is not None and cache.size > 0 and self.hub is not None:
+            self.hub.start()  # bypassed until the listener listens: connect it
+        epoch = cache.epoch
+        if cached is not None:
+            body = cache.get(cached)
+            if body is not None:
+                self.stats["compiled"] += 1
+                return Response(
+                    body,
+                    media_type="application/json",
+                    headers={EXECUTOR_HEADER: "compiled", CACHE_HEADER: "hit"},
+                )
         try:
             text = await self.database.read_json(principal, current_request_id(), sql, args)
         except ReadPoolUnavailable as exc:
@@ -166,9 +192,12 @@ class CompiledReads:
             self.stats["declined: argument error"] += 1
             return None
         self.stats["compiled"] += 1
-        return Response(
-            text.encode(), media_type="application/json", headers={EXECUTOR_HEADER: "compiled"}
-        )
+        body = text.encode()
+        headers = {EXECUTOR_HEADER: "compiled"}
+        if cached is not None:
+            cache.put(cached, body, tables or frozenset(), epoch)
+            headers[CACHE_HEADER] = "miss"
+        return Response(body, media_type="application/json", headers=headers)
 
     async def _statement(
         self, request: dict[str, Any], prepared: Prepared, principal: Principal
@@ -213,7 +242,7 @@ class CompiledReads:
             self.stats[f"declined: {variant.reason}"] += 1
             return None
         try:
-            return variant.sql, variant.arguments(inputs)
+            return variant.sql, variant.arguments(inputs), variant.tables
         except Decline:
             self.stats["declined: argument error"] += 1
             return None

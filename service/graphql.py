@@ -70,6 +70,8 @@ MAX_SUBSCRIPTIONS_PER_CONNECTION = 10
 _decoded: ContextVar[dict[str, Any] | None] = ContextVar("dxlink_decoded_body", default=None)
 _session: ContextVar[RequestSession | None] = ContextVar("dxlink_session", default=None)
 _claim: ContextVar[idempotency.Claim | None] = ContextVar("dxlink_claim", default=None)
+# The request is a mutation: its commit flushes the result cache (`_written`).
+_writing: ContextVar[bool] = ContextVar("dxlink_writing", default=False)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -245,6 +247,7 @@ class GraphQLApp(GraphQL[Context, None]):
         _decoded.set(None)
         _session.set(None)
         _claim.set(None)
+        _writing.set(False)
         try:
             response, receive = await self._respond(scope, receive)
         except BadRequest as exc:
@@ -327,6 +330,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 else f"The document has no operation named {operation_name!r}.",
                 field="operationName",
             )
+        _writing.set(operation.operation is OperationType.MUTATION)
         if operation.operation is OperationType.SUBSCRIPTION:
             raise BadRequest(
                 "Subscriptions are served over WebSocket (graphql-transport-ws) at this path."
@@ -374,8 +378,15 @@ class GraphQLApp(GraphQL[Context, None]):
     @property
     def compiled(self) -> CompiledReads:
         if self._compiled is None:
-            self._compiled = CompiledReads(self.schema, self.settings, self.database)
+            self._compiled = CompiledReads(self.schema, self.settings, self.database, self.changes)
         return self._compiled
+
+    @property
+    def changes(self) -> ChangeHub:
+        """The process's listener (the app's lifespan makes it; made here without one)."""
+        if self.hub is None:
+            self.hub = ChangeHub(self.database.listen_url, self.settings)
+        return self.hub
 
     async def parse_http_body(self, request: Any) -> Any:
         payload = _decoded.get()
@@ -397,10 +408,8 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         if isinstance(request, WebSocket):
             # One for the connection; `on_ws_connect` sets its principal.
-            if self.hub is None:
-                self.hub = ChangeHub(self.database.listen_url, self.settings)
             return LiveContext(
-                request, self.settings, self.database.sessionmaker, self.hub, uuid.uuid4().hex
+                request, self.settings, self.database.sessionmaker, self.changes, uuid.uuid4().hex
             )
         principal = getattr(request.state, "principal", PUBLIC)
         db = _session.get() or RequestSession(
@@ -470,6 +479,7 @@ class GraphQLApp(GraphQL[Context, None]):
             try:
                 await context.db.finish(commit=commit)
             except Exception as exc:
+                self._written(commit)
                 if is_unavailable(exc):
                     result = ExecutionResult(data=None, errors=[_unavailable_error()])
                 else:
@@ -477,11 +487,20 @@ class GraphQLApp(GraphQL[Context, None]):
                     # written.
                     logger.exception("commit failed")
                     result = _masked_result("The change could not be saved; nothing was written")
+            else:
+                self._written(commit)
         if any(_code(e) == "SERVICE_UNAVAILABLE" for e in getattr(result, "errors", None) or []):
             response = kwargs["sub_response"]
             response.status_code = 503
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return result
+
+    def _written(self, committed: bool) -> None:
+        """A mutation's transaction ended (or may have: its commit failed): flush the result
+        cache before the response is sent, so that the writer's next read on this process
+        sees its change. Other processes hear of it by NOTIFY (service/result_cache.py)."""
+        if committed and _writing.get() and self._compiled is not None:
+            self._compiled.cache.flush()
 
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}

@@ -4,9 +4,11 @@ Triggers (migration a8b9c0d1e2f3) NOTIFY the channel `CHANNEL` with ``{"table", 
 when a transaction that inserted or updated an assignment or a session commits, whichever
 process wrote it. `ChangeHub` holds one asyncpg connection for the whole process (the runtime
 login: LISTEN needs no privilege, and the connection reads nothing), opened when the first
-subscriber comes, and hands every notification to the bounded queue of every subscriber of
-that table without waiting: a subscriber `QUEUE_SIZE` notifications behind is ended with
-`SubscriberTooSlow` instead of being waited for, so a slow client never delays the others.
+subscriber comes (or the result cache's first cacheable read: its channel,
+service/result_cache.py, rides on the same connection), and hands every notification to the
+bounded queue of every subscriber of that table without waiting: a subscriber `QUEUE_SIZE`
+notifications behind is ended with `SubscriberTooSlow` instead of being waited for, so a slow
+client never delays the others.
 
 What a subscriber may see is not decided here: a notification names a row, and the
 subscription re-reads it as its own principal (resolvers/dispatch_live.py).
@@ -113,8 +115,22 @@ class Subscriber:
         return change
 
 
+@dataclass(frozen=True)
+class Watcher:
+    """Another channel on the listener's connection (the result cache's): ``notified`` gets
+    each payload, ``listening`` True once the channel is listened to, False when the connection
+    is lost (notifications of that time are lost too)."""
+
+    channel: str
+    notified: Callable[[str], None]
+    listening: Callable[[bool], None]
+
+
 class ChangeHub:
-    """The process's listener and its subscribers (created and closed by the app's lifespan)."""
+    """The process's listener and its subscribers (created and closed by the app's lifespan).
+
+    The result cache's channel rides on the same connection (`watch`, `start`): one LISTEN
+    connection per process whatever listens."""
 
     def __init__(self, url: str | None, settings: Settings) -> None:
         # None: a database the tests bind to one rolled-back transaction, which never commits.
@@ -124,6 +140,17 @@ class ChangeHub:
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._closed = False
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> None:
+        """Listen to ``watcher.channel`` too, from the next connection on (call `start`)."""
+        self._watchers.append(watcher)
+
+    def start(self) -> None:
+        """Connect the listener now, if it can and has not been started (an event loop runs)."""
+        if self._dsn is None or self._closed or self._task is not None:
+            return
+        self._task = asyncio.create_task(self._listen(), name="dxlink live changes")
 
     @property
     def subscribers(self) -> int:
@@ -137,8 +164,7 @@ class ChangeHub:
         subscriber = Subscriber(tables)
         self._subscribers.add(subscriber)
         try:
-            if self._task is None:
-                self._task = asyncio.create_task(self._listen(), name="dxlink live changes")
+            self.start()
             try:
                 await asyncio.wait_for(
                     self._listening.wait(), timeout=self._settings.db_connect_timeout
@@ -183,7 +209,11 @@ class ChangeHub:
                 lost = asyncio.Event()
                 connection.add_termination_listener(_setter(lost))
                 await connection.add_listener(CHANNEL, self._notified)
+                for watcher in self._watchers:
+                    await connection.add_listener(watcher.channel, _relay(watcher))
                 self._listening.set()
+                for watcher in self._watchers:
+                    watcher.listening(True)
                 listened = True
                 delay = _RECONNECT_SECONDS
                 logger.info("live changes: listening on %s", CHANNEL)
@@ -198,6 +228,8 @@ class ChangeHub:
                 logger.warning("live changes: the listener failed: %s", exc)
             finally:
                 self._listening.clear()
+                for watcher in self._watchers:
+                    watcher.listening(False)
                 if connection is not None:
                     connection.terminate()
             if self._closed:
@@ -227,6 +259,10 @@ class ChangeHub:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def _relay(watcher: Watcher) -> Callable[[Any, int, str, str], None]:
+    return lambda connection, pid, channel, payload: watcher.notified(payload)
 
 
 def _setter(event: asyncio.Event) -> Callable[[Any], None]:

@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     # Tests only: honour `X-Dxlink-Executor: resolvers` to compare the two executors.
     executor_header: bool = False
 
+    # Compiled aggregate answers kept until their tables change (service/result_cache.py), at
+    # most this many; 0 turns the cache off.
+    result_cache_size: int = Field(default=1000, ge=0)
+
     # Aggregates are public only when every group holds at least this many municipalities.
     aggregate_threshold: int = Field(default=3, ge=1)
 

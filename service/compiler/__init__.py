@@ -19,6 +19,7 @@ Modules: `binding` (arguments, bind parameters, plans), `text` (JSON text in SQL
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,12 +30,13 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
 )
-from sqlalchemy import ColumnElement, and_, case, select
+from sqlalchemy import ColumnElement, Select, Table, and_, case, select
+from sqlalchemy.sql import visitors
 
 from auth.principal import Principal
 from service.compiler.binding import Context, Decline, Inputs, NotCompilable, Plan, render
 from service.compiler.objects import arguments, fields
-from service.compiler.roots import ROOTS
+from service.compiler.roots import ROOT_TABLES, ROOTS
 from service.compiler.text import concat, key
 from service.settings import Settings
 
@@ -75,8 +77,13 @@ def compile_plan(
 
 def _compile(operation: OperationDefinitionNode, query_type: Any, context: Context) -> Plan:
     parts: list[ColumnElement[Any] | str] = []
+    # The tables the answer depends on (a cacheable plan), None once a root declares none.
+    depends: frozenset[str] | None = frozenset()
     for node in fields(operation.selection_set, "Query", context):
         name = node.name.value
+        if depends is not None and name != "__typename":
+            declared = ROOT_TABLES.get(name)
+            depends = None if declared is None else depends | declared
         opening = '{"data":' if not parts else ""
         parts.append(opening + key((node.alias or node.name).value, not parts))
         if name == "__typename":
@@ -94,4 +101,26 @@ def _compile(operation: OperationDefinitionNode, query_type: Any, context: Conte
     body: ColumnElement[Any] = concat(*parts)
     if context.requirements:
         body = case((and_(*context.requirements), body), else_=None)
-    return render(select(body.label("body")), context)
+    statement = select(body.label("body"))
+    plan = render(statement, context)
+    if depends is not None:
+        plan = dataclasses.replace(plan, tables=_cacheable(statement, depends))
+    return plan
+
+
+def _cacheable(statement: Select[Any], depends: frozenset[str]) -> frozenset[str] | None:
+    """The tables a cached answer of ``statement`` depends on: the roots' declared ones and
+    those it reads itself; None (not cached) when it reads a table other than public reference
+    data, whose rows could differ by principal in ways the cache key does not hold (an expert's
+    rows follow their assignments)."""
+    # Local import: service.result_cache reads the declarations, which import the compiler.
+    from service.result_cache import public_tables
+
+    read = {
+        element.name
+        for element in visitors.iterate(statement, {"column_collections": False})
+        if isinstance(element, Table)
+    }
+    if not read <= public_tables():
+        return None
+    return depends | read

@@ -217,6 +217,8 @@ class Plan:
     sql: str
     _fill: tuple[tuple[Callable[[Inputs], Any], Callable[[Any], Any] | None], ...]
     _guards: tuple[_Guard, ...]
+    # The tables its answer depends on, when it may be cached (service/result_cache.py).
+    tables: frozenset[str] | None = None
 
     def serves(self, inputs: Inputs) -> bool:
         """Whether this request's values take the decisions the plan was built on."""

@@ -673,3 +673,29 @@ ROOTS: dict[str, RootBuilder] = {
     "assessmentAnswerCounts": _answer_counts,
     "assessmentAggregate": _assessment_aggregate,
 }
+
+# The tables each root's answer depends on beyond what its statement reads directly: those its
+# definer functions count. A document is cached (service/result_cache.py) only when every root
+# field is here and its statement reads no table but public reference data; every table named
+# here and every public table has the statement-level trigger announcing its changes (migration
+# c6d7e8f9a0b1, `WATCHED_TABLES`).
+_TIERS = frozenset({"tier_assignment", "support_tier"})
+_ANSWERS = frozenset(
+    {
+        "assessment_round",
+        "assessment_question",
+        "assessment_option",
+        "assessment_response",
+        "assessment_answer",
+        "assessment_answer_option",
+    }
+)
+ROOT_TABLES: dict[str, frozenset[str]] = {
+    "tierDistribution": _TIERS,  # dxlink_tier_counts, dxlink_latest_tier_snapshot
+    "tierTransitions": _TIERS,  # dxlink_tier_transitions
+    "kpiProgress": _TIERS | {"municipality", "region"},  # dxlink_kpi_by_region
+    "assessmentAnswerCounts": _ANSWERS,  # dxlink_answer_counts
+    "assessmentAggregate": _ANSWERS,
+    "publishedStatistics": frozenset({"published_statistic"}),
+    "tiers": frozenset({"support_tier"}),
+}
