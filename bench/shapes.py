@@ -77,16 +77,15 @@ KPI = (
     "{ inTarget share regions { region { name } share } } }"
 )
 # The municipality dashboard, as the prefecture's staff (tiers are not the public's to read): a
-# municipality with its latest tier and its tier history (2023-11 and 2024-11, the latter
-# overridden with a reason: bench/generate.py `_tier_history`).
-# LATEST SCORE: the lead adds `latestScore { total sections { key score } }` after
-# `tierHistory { ... }` once that field lands (and the floor's DASHBOARD with it).
+# municipality with its latest tier, its tier history (2023-11 and 2024-11, the latter
+# overridden with a reason: bench/generate.py `_tier_history`) and the score of its latest
+# submitted response (2024-04, seven scored sections: bench/generate.py `_assessments`).
 DASHBOARD_CODE = "132012"
 DASHBOARD = (
     "query($code: String!) { municipality(code: $code) { code name "
     "tier { snapshot tier { level name } } "
     "tierHistory { snapshot snapshotOn tier { level name } computedTier { level } overridden "
-    "reason } } }"
+    "reason } latestScore { total sections { key score } } } }"
 )
 
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
