@@ -156,17 +156,24 @@ FROM dxlink_kpi_by_region($1) AS k
 LEFT JOIN region r ON r.id = k.region_id
 ORDER BY r.prefecture_id, r.position, r.id
 """
-# The municipality dashboard (issue 12, bench/shapes.py `dashboard`): the municipality and its
-# tier history, newest first, as far as the principal may read it, in one statement; the
-# latest tier is the history's first entry (the same rows, the same order).
-# LATEST SCORE: `latestScore { total sections { key score } }` goes here (another helper adds
-# the field; the lead adds it to this statement and to bench/shapes.py DASHBOARD).
+# The municipality dashboard (issue 12, bench/shapes.py `dashboard`): the municipality, its
+# tier history, newest first, and the score of its latest submitted response with the sections'
+# scores, as far as the principal may read them, in one statement; the latest tier is the
+# history's first entry (the same rows, the same order). The scores are the views dxlink reads
+# (security_invoker: the responses' and the rubric's row rules apply), floats as float8.
 DASHBOARD = """
 SELECT m.code, m.name,
   ARRAY(SELECT ROW(t.snapshot_on, t.level, s.name, t.computed_level, t.overridden, t.reason)
         FROM tier_assignment t JOIN support_tier s ON s.level = t.level
-        WHERE t.municipality_id = m.id ORDER BY t.snapshot_on DESC, t.id) AS tiers
+        WHERE t.municipality_id = m.id ORDER BY t.snapshot_on DESC, t.id) AS tiers,
+  latest.total::float8 AS score_total,
+  CASE WHEN latest.response_id IS NOT NULL THEN
+    ARRAY(SELECT ROW(ss.key, ss.score::float8) FROM assessment_section_score ss
+          WHERE ss.response_id = latest.response_id ORDER BY ss.position) END AS score_sections
 FROM municipality m
+LEFT JOIN LATERAL (
+  SELECT sc.response_id, sc.total FROM assessment_score sc WHERE sc.municipality_id = m.id
+  ORDER BY sc.submitted_at DESC NULLS LAST, sc.response_id DESC LIMIT 1) latest ON true
 WHERE m.code = $1
 """
 
@@ -486,6 +493,13 @@ async def tiers(request: Request) -> Response:
     return _json({"tierDistribution": body})
 
 
+def _float(value: float | None) -> float | int | None:
+    """A float8 as dxlink writes it (PostgreSQL's text: `12`, not `12.0`)."""
+    if value is None:
+        return None
+    return int(value) if value.is_integer() else value
+
+
 def _share(part: int, whole: int) -> float | int | None:
     """A share as dxlink writes a float8 (PostgreSQL's text: `1`, not `1.0`)."""
     if not whole:
@@ -559,7 +573,14 @@ async def dashboard(request: Request) -> Response:
         "name": row["name"],
         "tier": latest,
         "tierHistory": history,
-        # LATEST SCORE: "latestScore": {"total": ..., "sections": [{"key": ..., "score": ...}]}
+        "latestScore": None
+        if row["score_sections"] is None
+        else {
+            "total": _float(row["score_total"]),
+            "sections": [
+                {"key": key, "score": _float(score)} for key, score in row["score_sections"]
+            ],
+        },
     }
     return _json({"municipality": municipality})
 

@@ -10,7 +10,8 @@ then the dispatch programme of fiscal year 2026 with the assignments' sessions
 (`_dispatch`, also alone with --dispatch-only on a database generated before it); then each
 municipality's tier history (`_tier_history`: a 2023-11 snapshot before the 2024-11 one, and
 a tenth of the 2024-11 tiers overridden by the prefecture with a reason; also alone with
---tier-history-only on a database generated before it).
+--tier-history-only on a database generated before it); then a rubric and one submitted
+2024-04 response per municipality (`_assessments`, also alone with --assessments-only).
 Every synthetic name starts with 合成 so it can never be mistaken for real data. Loads with
 COPY; about half a minute on the 2-core benchmark machine.
 """
@@ -64,18 +65,21 @@ async def generate(
     *,
     dispatch_only: bool = False,
     tier_history_only: bool = False,
+    assessments_only: bool = False,
 ) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     connection = await asyncpg.connect(url)
     try:
         async with connection.transaction():
-            if not (dispatch_only or tier_history_only):
+            if not (dispatch_only or tier_history_only or assessments_only):
                 await _generate(connection, rng, datasets)
             # Generators of their own: the rows above are the same with or without these steps.
-            if not tier_history_only:
+            if not (tier_history_only or assessments_only):
                 await _dispatch(connection, random.Random(seed + 1))
-            await _tier_history(connection, random.Random(seed + 2))
+            if not assessments_only:
+                await _tier_history(connection, random.Random(seed + 2))
+            await _assessments(connection, seed)
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -330,6 +334,115 @@ async def _tier_history(connection: asyncpg.Connection, rng: random.Random) -> N
     print(f"a tier history: {len(earlier)} 2023-11 snapshots, {len(overrides)} overrides")
 
 
+# The assessment (issue 12's dashboard: `latestScore` as the prefecture reads it): a rubric for
+# the round's framework and one submitted response per municipality, all in SQL.
+ASSESSMENT_ROUND = "2024-04"
+RUBRIC_KEY = "bench-synthetic"
+
+
+async def _assessments(connection: asyncpg.Connection, seed: int) -> None:
+    """A synthetic rubric scoring the 2024-04 round (every option of the framework's choice
+    questions worth its position's points, 0 to 3, each section weighted 1, 1.5 or 2 by its
+    position, the tiers' minimums at 0, a quarter, half and three quarters of the maximum)
+    and, for every municipality, one submitted response (between 2024-04-22 and 2024-05-07)
+    answering every question that has options: one option of a single choice, about half of a
+    multiple choice (at least one), picked by a hash of the seed, the response and the
+    question, so every run gives the same answers. Free-text and number questions are left
+    unanswered (they earn no points). Bulk INSERT ... SELECT: a few seconds."""
+    if await connection.fetchval(
+        "SELECT count(*) FROM assessment_rubric WHERE key = $1", RUBRIC_KEY
+    ):
+        raise SystemExit("this database already holds the benchmark's assessment")
+    round_id, framework_id = await connection.fetchrow(
+        "SELECT id, framework_id FROM assessment_round WHERE key = $1", ASSESSMENT_ROUND
+    )
+    rubric_id = await connection.fetchval(
+        "INSERT INTO assessment_rubric (framework_id, version, key, title, synthetic) "
+        "VALUES ($1, 'bench-1', $2, '合成: ベンチマーク用配点', true) RETURNING id",
+        framework_id, RUBRIC_KEY,
+    )  # fmt: skip
+    await connection.execute(
+        """
+        INSERT INTO assessment_rubric_section (rubric_id, section_id, weight)
+        SELECT $1, s.id, 1 + (s.position % 3) * 0.5 FROM assessment_section s
+        WHERE s.framework_id = $2 AND EXISTS (
+          SELECT FROM assessment_question q JOIN assessment_option o ON o.question_id = q.id
+          WHERE q.section_id = s.id)
+        """,
+        rubric_id, framework_id,
+    )  # fmt: skip
+    await connection.execute(
+        """
+        INSERT INTO assessment_rubric_option (rubric_id, option_id, points)
+        SELECT $1, o.id, (o.position - 1) % 4 FROM assessment_option o
+        JOIN assessment_question q ON q.id = o.question_id WHERE q.framework_id = $2
+        """,
+        rubric_id, framework_id,
+    )  # fmt: skip
+    await connection.execute(
+        "UPDATE assessment_round SET rubric_id = $1 WHERE id = $2", rubric_id, round_id
+    )
+    await connection.execute(
+        """
+        INSERT INTO assessment_response
+          (round_id, municipality_id, status, version, submitted_at, synthetic)
+        SELECT $1, m.id, 'SUBMITTED', 2,
+               timestamptz '2024-04-22 09:00+09'
+                 + make_interval(mins => abs(hashtext($2::text || ':' || m.id)) % (15 * 24 * 60)),
+               true
+        FROM municipality m
+        WHERE NOT EXISTS (SELECT FROM assessment_response r
+                          WHERE r.round_id = $1 AND r.municipality_id = m.id)
+        """,
+        round_id, str(seed),
+    )  # fmt: skip
+    await connection.execute(
+        """
+        INSERT INTO assessment_answer (response_id, question_id, synthetic)
+        SELECT r.id, q.id, true FROM assessment_response r
+        JOIN assessment_question q ON q.framework_id = $2
+        WHERE r.round_id = $1 AND r.synthetic
+          AND EXISTS (SELECT FROM assessment_option o WHERE o.question_id = q.id)
+        """,
+        round_id, framework_id,
+    )  # fmt: skip
+    # The n-th option of a question (by position) is picked by hash % count; a multiple choice
+    # also takes every option whose own hash is even.
+    await connection.execute(
+        """
+        INSERT INTO assessment_answer_option (answer_id, option_id, synthetic)
+        SELECT a.id, o.id, true
+        FROM assessment_answer a
+        JOIN assessment_response r ON r.id = a.response_id
+        JOIN assessment_question q ON q.id = a.question_id
+        JOIN LATERAL (
+          SELECT o.id, row_number() OVER (ORDER BY o.position, o.id) - 1 AS n,
+                 count(*) OVER () AS options
+          FROM assessment_option o WHERE o.question_id = q.id) o ON true
+        WHERE r.round_id = $1 AND a.synthetic AND (
+          o.n = abs(hashtext($2::text || ':' || a.id)) % o.options
+          OR (q.kind = 'MULTIPLE'
+              AND abs(hashtext($2::text || ':' || a.id || ':' || o.id)) % 2 = 0))
+        """,
+        round_id, str(seed),
+    )  # fmt: skip
+    maximum = await connection.fetchval(
+        "SELECT max(max_total) FROM assessment_score WHERE round_id = $1", round_id
+    )
+    await connection.execute(
+        "INSERT INTO assessment_rubric_threshold (rubric_id, level, minimum_total) "
+        "SELECT $1, level, round($2::numeric * (level - 1) / 4, 2) FROM support_tier",
+        rubric_id, maximum,
+    )  # fmt: skip
+    responses, chosen = await connection.fetchrow(
+        "SELECT (SELECT count(*) FROM assessment_response WHERE round_id = $1 AND synthetic), "
+        "(SELECT count(*) FROM assessment_answer_option WHERE synthetic)",
+        round_id,
+    )
+    print(f"an assessment: {responses} submitted responses, {chosen} chosen options, "
+          f"a rubric with a maximum of {maximum}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database_url")
@@ -345,6 +458,11 @@ def main() -> None:
         action="store_true",
         help="only the tier history, on a database generated without it",
     )
+    parser.add_argument(
+        "--assessments-only",
+        action="store_true",
+        help="only the rubric and the responses, on a database generated without them",
+    )
     args = parser.parse_args()
     asyncio.run(
         generate(
@@ -353,6 +471,7 @@ def main() -> None:
             args.seed,
             dispatch_only=args.dispatch_only,
             tier_history_only=args.tier_history_only,
+            assessments_only=args.assessments_only,
         )
     )
 

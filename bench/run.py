@@ -184,6 +184,8 @@ def prepare(data_dir: Path) -> str:
     # history (issue 12), were: add them.
     dispatch = data_dir / "generated-dispatch"
     tier_history = data_dir / "generated-tier-history"
+    # ... or before the assessment (a rubric and a submitted response per municipality).
+    assessments = data_dir / "generated-assessments"
     env = {**os.environ, "DXLINK_DATA_DIR": str(data_dir), "DXLINK_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     if not marker.exists():
@@ -192,16 +194,20 @@ def prepare(data_dir: Path) -> str:
     generate = [sys.executable, str(ROOT / "bench" / "generate.py"), url]
     if not marker.exists():
         subprocess.run(generate, check=True)
-        for done in (marker, dispatch, tier_history):
+        for done in (marker, dispatch, tier_history, assessments):
             done.touch()
         return url
     if not dispatch.exists():
         subprocess.run([*generate, "--dispatch-only"], check=True)
-        dispatch.touch()
-        tier_history.touch()
+        for done in (dispatch, tier_history, assessments):
+            done.touch()
     elif not tier_history.exists():
         subprocess.run([*generate, "--tier-history-only"], check=True)
         tier_history.touch()
+        assessments.touch()
+    elif not assessments.exists():
+        subprocess.run([*generate, "--assessments-only"], check=True)
+        assessments.touch()
     return url
 
 

@@ -77,16 +77,15 @@ KPI = (
     "{ inTarget share regions { region { name } share } } }"
 )
 # The municipality dashboard, as the prefecture's staff (tiers are not the public's to read): a
-# municipality with its latest tier and its tier history (2023-11 and 2024-11, the latter
-# overridden with a reason: bench/generate.py `_tier_history`).
-# LATEST SCORE: the lead adds `latestScore { total sections { key score } }` after
-# `tierHistory { ... }` once that field lands (and the floor's DASHBOARD with it).
+# municipality with its latest tier, its tier history (2023-11 and 2024-11, the latter
+# overridden with a reason: bench/generate.py `_tier_history`) and the score of its latest
+# submitted response (2024-04, seven scored sections: bench/generate.py `_assessments`).
 DASHBOARD_CODE = "132012"
 DASHBOARD = (
     "query($code: String!) { municipality(code: $code) { code name "
     "tier { snapshot tier { level name } } "
     "tierHistory { snapshot snapshotOn tier { level name } computedTier { level } overridden "
-    "reason } } }"
+    "reason } latestScore { total sections { key score } } } }"
 )
 
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
@@ -174,7 +173,10 @@ PG_DASHBOARD = (
     "query($code: String!) { municipalityByCode(code: $code) { code name "
     "tierAssignmentsByMunicipalityId(orderBy: [SNAPSHOT_ON_DESC, ROW_ID_ASC]) { nodes { "
     "snapshotOn supportTierByLevel { level name } supportTierByComputedLevel { level } "
-    "overridden reason } } } }"
+    "overridden reason } } "
+    "assessmentScoresByMunicipalityId(first: 1, orderBy: [SUBMITTED_AT_DESC, RESPONSE_ID_DESC]) "
+    "{ nodes { total assessmentSectionScoresByResponseId(orderBy: POSITION_ASC) "
+    "{ nodes { key score } } } } } }"
 )
 
 View = Callable[[dict[str, Any]], Any]
@@ -451,7 +453,13 @@ def _dashboard_dx(data: dict[str, Any]) -> Any:
         for t in m["tierHistory"]
     ]
     tier = m["tier"] and (m["tier"]["tier"]["level"], m["tier"]["tier"]["name"])
-    return m["code"], m["name"], tier, history
+    score = m["latestScore"] and _score(m["latestScore"]["total"], m["latestScore"]["sections"])
+    return m["code"], m["name"], tier, history, score
+
+
+def _score(total: Any, sections: list[dict[str, Any]]) -> Any:
+    # PostGraphile's numeric is a string: compared as a number.
+    return float(total), [(s["key"], float(s["score"])) for s in sections]
 
 
 def _dashboard_pg(data: dict[str, Any]) -> Any:
@@ -462,7 +470,11 @@ def _dashboard_pg(data: dict[str, Any]) -> Any:
         for t in m["tierAssignmentsByMunicipalityId"]["nodes"]
     ]  # fmt: skip
     tier = history[0][1:3] if history else None
-    return m["code"], m["name"], tier, history
+    scores = m["assessmentScoresByMunicipalityId"]["nodes"]
+    score = scores and _score(
+        scores[0]["total"], scores[0]["assessmentSectionScoresByResponseId"]["nodes"]
+    )
+    return m["code"], m["name"], tier, history, score or None
 
 
 def _next_month(month: str) -> str:
@@ -565,7 +577,7 @@ SHAPES: list[Shape] = [
     ),
     Shape(
         key="dashboard",
-        label="municipality dashboard: tier and tier history (prefecture staff)",
+        label="municipality dashboard: tier, tier history and latest score (prefecture staff)",
         dxlink={"query": DASHBOARD, "variables": {"code": DASHBOARD_CODE}},
         floor="/dashboard?" + urlencode({"code": DASHBOARD_CODE}),
         dxlink_data=_dashboard_dx,

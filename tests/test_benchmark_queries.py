@@ -548,7 +548,20 @@ async def test_the_floor_answers_the_tier_shapes_with_dxlinks_bytes(
     )
     assert sum(c["count"] for c in counts) == total
     municipality = json.loads(ours_dashboard)["data"]["municipality"]
+    score = municipality["latestScore"]
+    if who == "prefecture_admin":
+        # bench/generate.py `_assessments`: a submitted 2024-04 response per municipality.
+        expected = await _owner_value(
+            national_url,
+            "SELECT s.total::float8 FROM assessment_score s "
+            "JOIN municipality m ON m.id = s.municipality_id WHERE m.code = '132012'",
+        )
+        assert score["total"] == expected
+        assert len(score["sections"]) >= 2
+    if score is not None:
+        assert score["total"] == pytest.approx(sum(s["score"] for s in score["sections"]))
     if who == "public":
+        assert score is None
         assert municipality["tier"] is None
         assert municipality["tierHistory"] == []
         return

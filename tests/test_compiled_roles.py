@@ -80,6 +80,12 @@ QUERIES = {
     "municipalities of a region": '{ municipalities(first: 5, region: "海草") { totalCount '
     f"nodes {{ {SCOPED_MUNICIPALITY} }} }} }}",
     "one municipality": f'{{ municipality(code: "304271") {{ {SCOPED_MUNICIPALITY} }} }}',
+    # The latest tier read with the history it is the first of (one sub-select for both,
+    # service/compiler/objects.py `_first_and_list`): after it, with fields between, twice.
+    "latest tier and history": "{ municipalities(first: 30) { nodes { "
+    "tierHistory { snapshot reason tier { level } } name kana "
+    "tier { snapshot overridden tier { name } } code again: tier { score } "
+    "older: tierHistory { snapshotOn } } } }",
     "node": "query($id: ID!) { node(id: $id) { id ... on Municipality { code tier { score } } } }",
     "catalog search": '{ datasets(search: "AED", first: 3) { totalCount facets { publishers '
     "{ value label count } themes { value count } formats { value count } licenses { value "

@@ -62,6 +62,25 @@ const SmartTags = jsonPgSmartTags({
       dispatch_visit: { attribute: { starts_at: { tags: { behavior: "+orderBy" } } } },
       // The dataset page: distributions in dxlink's order (position, then id).
       distribution: { attribute: { position: { tags: { behavior: "+orderBy" } } } },
+      // The dashboard's latest score: the scoring views (no keys of their own) given the keys
+      // and relations dxlink declares, and the orders it reads them in.
+      assessment_score: {
+        tags: {
+          primaryKey: "response_id",
+          foreignKey: "(municipality_id) references municipality (id)",
+        },
+        attribute: {
+          submitted_at: { tags: { behavior: "+orderBy" } },
+          response_id: { tags: { behavior: "+orderBy" } },
+        },
+      },
+      assessment_section_score: {
+        tags: {
+          primaryKey: "response_id,section_id",
+          foreignKey: "(response_id) references assessment_score (response_id)",
+        },
+        attribute: { position: { tags: { behavior: "+orderBy" } } },
+      },
     },
   },
 });

@@ -16,7 +16,7 @@ from graphql import (
     SelectionSetNode,
     Undefined,
 )
-from sqlalchemy import ColumnElement, Date, Integer, Text, cast, func, select
+from sqlalchemy import ColumnElement, Date, Integer, Text, case, cast, func, literal, select
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.utils.str_converters import to_camel_case
 
@@ -132,47 +132,22 @@ def object_(
     graphql_type = context.schema.get_type(spec.name)
     assert isinstance(graphql_type, GraphQLObjectType)
     hidden = policy.hidden_fields(spec.name, context.principal)  # type: ignore[arg-type]
+    nodes = fields(selection_set, spec.name, context)
+    shared = _first_of_lists(spec, nodes, graphql_type)
     parts: list[ColumnElement[Any] | str] = []
-    for node in fields(selection_set, spec.name, context):
+    index = 0
+    while index < len(nodes):
+        node = nodes[index]
         parts.append(key((node.alias or node.name).value, not parts))
-        name = node.name.value
-        if name == "__typename":
-            parts.append(f'"{spec.name}"')
+        if index in shared:
+            # A to-one relation that is the first row of a list the object asks for too (with
+            # every field in between): one sub-select reads the rows once for both.
+            last = shared[index]
+            parts.append(_first_and_list(spec, row, nodes, index, last, context, graphql_type))
+            index = last + 1
             continue
-        if name == "id" and spec.node:
-            parts.append(global_id(spec.name, on(row, spec.key)))
-            continue
-        field_def = graphql_type.fields.get(name)
-        python_name = _python_names(spec.name).get(name)
-        mapped = spec.fields.get(python_name) if python_name else None
-        if field_def is None or mapped is None:
-            raise NotCompilable(f"{spec.name}.{name}")
-        args = arguments(node, field_def)
-        if isinstance(mapped, Column):
-            if given(args):
-                raise NotCompilable(f"{spec.name}.{name} arguments")
-            if python_name in hidden:
-                # The policy hides it: JSON null, written as text (`to_json(NULL)` has no type
-                # PostgreSQL could resolve, and the field's type is of no use for a null).
-                parts.append("null")
-                continue
-            parts.append(scalar(on(row, mapped.expr), field_def.type))
-        elif isinstance(mapped, ToOne):
-            if given(args) or node.selection_set is None:
-                raise NotCompilable(f"{spec.name}.{name} arguments")
-            parts.append(to_one(mapped, row, node.selection_set, context))
-        else:
-            filters = _LIST_FILTERS.get((spec.name, name), {})
-            if given(args) - {"first"} - filters.keys():
-                raise NotCompilable(f"{spec.name}.{name} arguments")
-            limit = page_size(context, args["first"], 10) if "first" in args else None
-            where = [
-                build(context, args[arg])
-                for arg, build in filters.items()
-                if arg in args and context.decide(args[arg], lambda v: v is not None)
-            ]
-            assert node.selection_set is not None
-            parts.append(to_many(mapped, row, node.selection_set, context, limit, where))
+        index += 1
+        parts.append(_value(spec, row, node, graphql_type, hidden, context))
     if not parts:
         raise NotCompilable("empty selection")
     parts.append("}")
@@ -222,6 +197,161 @@ def scoped(spec: SqlType, context: Context) -> tuple[Any, list[ColumnElement[boo
     alias = spec.table.alias()
     condition = policy.row_condition(spec.name, context.principal)  # type: ignore[arg-type]
     return alias, [] if condition is None else [on(alias, condition)]
+
+
+def _value(
+    spec: SqlType,
+    row: Any,
+    node: FieldNode,
+    graphql_type: GraphQLObjectType,
+    hidden: Any,
+    context: Context,
+) -> ColumnElement[Any] | str:
+    """The JSON text of one selected field of an object of ``spec``."""
+    name = node.name.value
+    if name == "__typename":
+        return f'"{spec.name}"'
+    if name == "id" and spec.node:
+        return global_id(spec.name, on(row, spec.key))
+    field_def = graphql_type.fields.get(name)
+    python_name = _python_names(spec.name).get(name)
+    mapped = spec.fields.get(python_name) if python_name else None
+    if field_def is None or mapped is None:
+        raise NotCompilable(f"{spec.name}.{name}")
+    args = arguments(node, field_def)
+    if isinstance(mapped, Column):
+        if given(args):
+            raise NotCompilable(f"{spec.name}.{name} arguments")
+        if python_name in hidden:
+            # The policy hides it: JSON null, written as text (`to_json(NULL)` has no type
+            # PostgreSQL could resolve, and the field's type is of no use for a null).
+            return "null"
+        return scalar(on(row, mapped.expr), field_def.type)
+    if isinstance(mapped, ToOne):
+        if given(args) or node.selection_set is None:
+            raise NotCompilable(f"{spec.name}.{name} arguments")
+        return to_one(mapped, row, node.selection_set, context)
+    filters = _LIST_FILTERS.get((spec.name, name), {})
+    if given(args) - {"first"} - filters.keys():
+        raise NotCompilable(f"{spec.name}.{name} arguments")
+    limit = page_size(context, args["first"], 10) if "first" in args else None
+    where = [
+        build(context, args[arg])
+        for arg, build in filters.items()
+        if arg in args and context.decide(args[arg], lambda v: v is not None)
+    ]
+    assert node.selection_set is not None
+    return to_many(mapped, row, node.selection_set, context, limit, where)
+
+
+def _mapped(spec: SqlType, node: FieldNode) -> Any:
+    python_name = _python_names(spec.name).get(node.name.value)
+    return spec.fields.get(python_name) if python_name else None
+
+
+def _same(a: Sequence[ColumnElement[Any]], b: Sequence[ColumnElement[Any]]) -> bool:
+    return len(a) == len(b) and all(x.compare(y) for x, y in zip(a, b, strict=True))
+
+
+def _is_first_of(one: Any, many: Any) -> bool:
+    """Whether the to-one relation ``one`` is the first row of the list ``many``: the same
+    target rows (same columns, no association table) in the same order."""
+    if not (isinstance(one, ToOne) and isinstance(many, ToMany)):
+        return False
+    if not one.order_by or many.through is not None or one.target != many.target:
+        return False
+    order = many.order_by or REGISTRY[many.target].order_by
+    return _same((one.local, one.remote), (many.local, many.remote)) and _same(one.order_by, order)
+
+
+def _first_of_lists(
+    spec: SqlType, nodes: list[FieldNode], graphql_type: GraphQLObjectType
+) -> dict[int, int]:
+    """Spans of the selected fields (first index -> last index) that begin or end with a to-one
+    relation and end or begin with the list it is the first row of, the list without
+    arguments; spans do not overlap (the first found wins)."""
+    plain: dict[int, Any] = {}
+    for index, node in enumerate(nodes):
+        mapped = _mapped(spec, node)
+        if isinstance(mapped, ToOne | ToMany) and not node.arguments and node.selection_set:
+            plain[index] = mapped
+    spans: dict[int, int] = {}
+    taken: set[int] = set()
+    for i, one in plain.items():
+        if not isinstance(one, ToOne) or i in taken:
+            continue
+        for j, many in plain.items():
+            if j in taken or not _is_first_of(one, many):
+                continue
+            first, last = min(i, j), max(i, j)
+            if any(k in taken for k in range(first, last + 1)):
+                continue
+            spans[first] = last
+            taken.update(range(first, last + 1))
+            break
+    return spans
+
+
+def _first_and_list(
+    spec: SqlType,
+    row: Any,
+    nodes: list[FieldNode],
+    first: int,
+    last: int,
+    context: Context,
+    graphql_type: GraphQLObjectType,
+) -> ColumnElement[str]:
+    """The JSON text of the fields ``first`` to ``last`` (keys between them included), where
+    one end is a to-one relation and the other the list whose first row it is: the list's rows
+    read once, ordered, each row's list item built, and the to-one object built for the first
+    row only (numbered in the list's order, which the scan's order usually gives for free).
+    The fields in between (and their keys) are built in the same sub-select: an aggregate over
+    no rows still yields one row, so each is built once whatever the list holds."""
+    one_node, many_node = (nodes[first], nodes[last])
+    one = _mapped(spec, one_node)
+    if not isinstance(one, ToOne):
+        one_node, many_node = many_node, one_node
+        one = _mapped(spec, one_node)
+    many = _mapped(spec, many_node)
+    target = REGISTRY[many.target]
+    alias, conditions = scoped(target, context)
+    order = [on(alias, o) for o in (many.order_by or target.order_by)]
+    assert one_node.selection_set is not None
+    assert many_node.selection_set is not None
+    rows = (
+        select(
+            object_(target, alias, many_node.selection_set, context).label("item"),
+            case(
+                (
+                    func.row_number().over(order_by=order) == 1,
+                    object_(target, alias, one_node.selection_set, context),
+                ),
+                else_=None,
+            ).label("first"),
+        )
+        .select_from(alias)
+        .where(on(alias, many.remote) == on(row, many.local), *conditions)
+        .order_by(*order)
+        .correlate(row)
+        .subquery()
+    )
+    hidden = policy.hidden_fields(spec.name, context.principal)  # type: ignore[arg-type]
+    span: list[ColumnElement[Any] | str] = []
+    for index in range(first, last + 1):
+        node = nodes[index]
+        if index != first:
+            span.append(key((node.alias or node.name).value, False))
+        if node is one_node:
+            span.append(func.coalesce(func.max(rows.c.first), text("null")))
+        elif node is many_node:
+            span.append(
+                concat(
+                    "[", func.coalesce(func.string_agg(rows.c.item, literal(",")), text("")), "]"
+                )
+            )
+        else:
+            span.append(_value(spec, row, node, graphql_type, hidden, context))
+    return select(concat(*span)).select_from(rows).scalar_subquery()
 
 
 def to_one(

@@ -364,6 +364,37 @@ def test_a_secret_of_32_bytes_is_enough_for_hs256(settings: Settings, secret: st
     assert TokenVerifier(enough).verify(token)["sub"] == "a"
 
 
+def test_a_verified_token_is_refused_once_it_expires(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verified tokens are kept by their text (auth/tokens.py VERIFIED_CACHE_SIZE), but the
+    clock is checked on every use: a token accepted a moment ago is refused after its exp."""
+    strict = settings.model_copy(update={"jwt_leeway_seconds": 0})
+    verifier = TokenVerifier(strict)
+    now = time.time()
+    token = jwt.encode(claims(strict, iat=int(now), exp=int(now) + 5), SECRET)
+    first = verifier.verify(token)
+    first["role"] = "expert"  # the caller's copy: the kept claims are not changed by it
+    assert verifier.verify(token)["role"] == "prefecture_admin"
+    monkeypatch.setattr("auth.tokens.time.time", lambda: now + 10)
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="expired"):
+            verifier.verify(token)
+    # A changed signature is another text: verified again, and refused.
+    with pytest.raises(AuthenticationError, match="signature"):
+        verifier.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+
+
+def test_the_kept_tokens_are_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("auth.tokens.VERIFIED_CACHE_SIZE", 3)
+    verifier = TokenVerifier(settings)
+    tokens = [mint_token(settings, role=Role.prefecture_admin, subject=f"s-{i}") for i in range(5)]
+    for i, token in enumerate(tokens):
+        assert verifier.verify(token)["sub"] == f"s-{i}"
+    assert len(verifier._verified) == 3
+    assert [verifier.verify(t)["sub"] for t in tokens] == [f"s-{i}" for i in range(5)]
+
+
 @pytest.mark.parametrize("content", ["", "\n", "short-secret"])
 def test_a_short_stored_secret_stops_the_app_at_start(
     settings: Settings, tmp_path: Path, content: str
