@@ -285,11 +285,20 @@ def _rows(data: bytes) -> list[list[str]]:
             [Problem(None, None, None, Code.INVALID, f"the file is not UTF-8 ({exc.reason})")]
         ) from exc
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise ImportRefused(
             [Problem(None, None, None, Code.INVALID, f"the file is not CSV: {exc}")]
         ) from exc
+    # PostgreSQL's text holds no NUL (a JSON request's is refused up front, input_guard.py).
+    nul = [
+        Problem(number, None, None, Code.INVALID, "the row holds a NUL character (\\x00)")
+        for number, cells in enumerate(rows, start=1)
+        if any("\x00" in cell for cell in cells)
+    ]
+    if nul:
+        raise ImportRefused(nul)
+    return rows
 
 
 def _columns(

@@ -90,29 +90,37 @@ def format_timestamp(moment: datetime) -> str:
 
 def split_choices(cell: str, labels: Sequence[str]) -> list[str] | None:
     """The labels a multiple-choice cell chose, in the cell's order; None when the cell is
-    not a ", "-joined sequence of ``labels`` (a label may itself hold ", " or "、")."""
-    ordered = sorted(set(labels), key=len, reverse=True)
-    memo: dict[int, list[str] | None] = {}
+    not a ", "-joined sequence of ``labels`` (a label may itself hold ", " or "、").
 
-    def at(start: int) -> list[str] | None:
-        if start in memo:
-            return memo[start]
-        memo[start] = None
+    From the cell's end backwards, each position's parse (the longest label that ends the cell
+    or is followed by ", " and a parse) from the ones after it: a loop, not a recursion, since
+    a cell of a few thousand choices would otherwise exhaust the interpreter's stack."""
+    if not cell:
+        return []
+    ordered = sorted(set(label for label in labels if label), key=len, reverse=True)
+    # at[start]: the label chosen at ``start`` and where the rest's parse begins (None: the
+    # end of the cell); no entry: the cell cannot be parsed from there.
+    at: dict[int, tuple[str, int | None]] = {}
+    for start in range(len(cell) - 1, -1, -1):
         for label in ordered:
-            if not label or not cell.startswith(label, start):
+            if not cell.startswith(label, start):
                 continue
             end = start + len(label)
             if end == len(cell):
-                memo[start] = [label]
+                at[start] = (label, None)
                 break
-            if cell.startswith(SEPARATOR, end):
-                rest = at(end + len(SEPARATOR))
-                if rest is not None:
-                    memo[start] = [label, *rest]
-                    break
-        return memo[start]
-
-    return at(0) if cell else []
+            rest = end + len(SEPARATOR)
+            if cell.startswith(SEPARATOR, end) and rest in at:
+                at[start] = (label, rest)
+                break
+    chosen: list[str] = []
+    position: int | None = 0
+    while position is not None:
+        if position not in at:
+            return None
+        label, position = at[position]
+        chosen.append(label)
+    return chosen
 
 
 def unknown_choices(cell: str, labels: Sequence[str]) -> list[str]:
