@@ -142,9 +142,11 @@ class AssessmentCsvService:
                 for a in answers.values()
             }
             cells[webform.MUNICIPALITY_QUESTION] = response.name
+            # A municipality's free text must not run as a formula in the spreadsheet that
+            # opens the file: defused, and restored by the import (`_rows`).
             writer.writerow(
                 [webform.format_timestamp(response.submitted_at)]
-                + [cells.get(key, "") for key in columns]
+                + [webform.defuse_formula(cells.get(key, "")) for key in columns]
             )
         return out.getvalue()
 
@@ -298,7 +300,7 @@ def _rows(data: bytes) -> list[list[str]]:
     ]
     if nul:
         raise ImportRefused(nul)
-    return rows
+    return [[webform.restore_formula(cell) for cell in cells] for cells in rows]
 
 
 def _columns(

@@ -88,6 +88,26 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(JST).strftime("%Y/%m/%d %H:%M:%S")
 
 
+# A cell a spreadsheet runs as a formula (OWASP, "CSV Injection"): = + - @, a tab or a CR
+# first, after any number of ' (so that a text that starts so with a ' of its own survives the
+# round trip); a plain number such as -5 is not a formula.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_DEFUSED = re.compile(r"'+[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def defuse_formula(cell: str) -> str:
+    """The cell as the export writes it: a ' before what a spreadsheet would run."""
+    if _FORMULA.match(cell) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def restore_formula(cell: str) -> str:
+    """The cell as read: `defuse_formula` undone (a Google Forms export has no such ')."""
+    return cell[1:] if _DEFUSED.match(cell) else cell
+
+
 def split_choices(cell: str, labels: Sequence[str]) -> list[str] | None:
     """The labels a multiple-choice cell chose, in the cell's order; None when the cell is
     not a ", "-joined sequence of ``labels`` (a label may itself hold ", " or "、").
