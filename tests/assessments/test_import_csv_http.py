@@ -226,3 +226,38 @@ async def test_an_idempotent_retry_of_an_upload_is_replayed_and_another_file_ref
     assert other.status_code == 422
     assert other.json()["errors"][0]["extensions"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert len({r[0] for r in await stored(connection, ROUND)}) == 1
+
+
+def one_row(**cells: str) -> bytes:
+    """A row answering the required questions, and ``cells`` (question id -> cell) besides."""
+    answers = {**{k: ", ".join(v) for k, v in f.COMPLETE.items()}, **cells}
+    header = ["タイムスタンプ", "8-1", *answers]
+    return to_csv([header, ["2024/04/22 10:15:30", "302015", *answers.values()]])
+
+
+async def test_a_cell_of_thousands_of_choices_is_a_user_error_not_a_500(
+    client: httpx.AsyncClient, connection: AsyncConnection, settings: Settings
+) -> None:
+    # The attack: a 4-2 cell of 3,000 ", "-joined labels (70 kB) exhausted the recursion of
+    # the cell's parse (RecursionError: Internal server error).
+    label = "域内市区町村との連絡調整や情報交換の場の開催"
+    auth = {"Authorization": f"Bearer {token(settings, Role.prefecture_admin)}"}
+    data = one_row(**{"4-2": ", ".join([label] * 3000)})
+    result = payload(await upload(client, connection, data, auth))
+    assert result["rows"] == 0
+    assert {tuple(e["field"]) for e in result["userErrors"]} == {("input", "file", "2", "4-2")}
+    assert await stored(connection, ROUND) == []
+
+
+async def test_a_nul_character_in_a_cell_is_a_user_error_not_a_500(
+    client: httpx.AsyncClient, connection: AsyncConnection, settings: Settings
+) -> None:
+    # The attack: a NUL in a free-text cell (備考) reached PostgreSQL, which refuses it in
+    # text (Internal server error); over JSON the same character is refused up front.
+    auth = {"Authorization": f"Bearer {token(settings, Role.prefecture_admin)}"}
+    result = payload(await upload(client, connection, one_row(**{"8-5": "a\x00b"}), auth))
+    assert result["rows"] == 0
+    assert [(e["field"], e["code"]) for e in result["userErrors"]] == [
+        (["input", "file", "2"], "INVALID")
+    ]
+    assert await stored(connection, ROUND) == []

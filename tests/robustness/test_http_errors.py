@@ -102,6 +102,16 @@ async def test_other_content_types_and_methods_are_json_errors(client: httpx.Asy
     )
     assert response.status_code == 400
     assert _errors(response)[0]["extensions"]["code"] == "BAD_REQUEST"
+    # text/plain with "application/json" in a parameter: a browser sends it cross-site without
+    # a CORS preflight (its essence is text/plain), so it must not be served as JSON.
+    for content_type in ("text/plain; charset=application/json", "text/plain; application/json"):
+        response = await client.post(
+            "/graphql",
+            content=b'{"query": "{ tiers { level } }"}',
+            headers={"content-type": content_type},
+        )
+        assert response.status_code == 400, content_type
+        assert _errors(response)[0]["extensions"]["code"] == "BAD_REQUEST"
     for method in ("PUT", "DELETE", "PATCH"):
         response = await client.request(method, "/graphql", json={"query": "{ tiers { level } }"})
         assert response.status_code == 405

@@ -226,6 +226,8 @@ async def test_override_sets_the_final_tier_keeps_the_computed_one_and_is_audite
         ({"tier": 5}, ["input", "tier"], "INVALID"),
         ({"tier": 0}, ["input", "tier"], "INVALID"),
         ({"reason": "   "}, ["input", "reason"], "REQUIRED"),
+        # Invisible: zero-width spaces and a BOM are no whitespace to str.strip().
+        ({"reason": "\u200b\u3000\ufeff\u200b"}, ["input", "reason"], "REQUIRED"),
         ({"reason": "x" * 2001}, ["input", "reason"], "TOO_LONG"),
     ],
 )
