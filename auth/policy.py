@@ -262,7 +262,12 @@ POLICY: dict[str, EntityPolicy] = {
             expert=Rows.ASSIGNED_NOW,
         ),
         # The override's reason is the prefecture's note; the region's office sees the tier only.
-        hidden={Role.regional_office: frozenset({"reason", "decided_by"})},
+        # The score is the rubric's, which only the prefecture and the municipality read: an
+        # expert and the region's office see the tier, not the total it came from.
+        hidden={
+            Role.regional_office: frozenset({"reason", "decided_by", "score"}),
+            Role.expert: frozenset({"score"}),
+        },
         municipality=tier_t.c.municipality_id,
         writes={
             # One tier per municipality with a submitted response in the round; a re-run

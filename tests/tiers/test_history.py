@@ -19,7 +19,8 @@ from tests.conftest import GraphQL, data_of
 HISTORY = """
 query($code: String!) {
   municipality(code: $code) {
-    tierHistory { snapshot snapshotOn tier { level } computedTier { level } overridden reason }
+    tierHistory { snapshot snapshotOn tier { level } computedTier { level } overridden reason
+      score }
   }
 }
 """
@@ -33,6 +34,7 @@ OVERRIDDEN = {
     "computedTier": {"level": 2},
     "overridden": True,
     "reason": "再確認で体制整備を確認",
+    "score": 61.5,
 }
 MANUAL = {
     "snapshot": "2024-04",
@@ -41,6 +43,7 @@ MANUAL = {
     "computedTier": None,
     "overridden": False,
     "reason": None,
+    "score": None,
 }
 PLAIN = {
     "snapshot": "2023-11",
@@ -49,6 +52,7 @@ PLAIN = {
     "computedTier": {"level": 2},
     "overridden": False,
     "reason": None,
+    "score": 61.5,
 }
 
 # Who reads 和歌山市's tiers (the policy's rows), and who reads the override's reason.
@@ -63,6 +67,8 @@ READS = {
     "public": False,
 }
 REASON_HIDDEN = {"regional_office(海草)"}
+# The score is the rubric's total: not for the region's office, nor for experts.
+SCORE_HIDDEN = {"regional_office(海草)", "expert(A, assigned now)"}
 
 
 @pytest.fixture
@@ -111,6 +117,8 @@ async def test_tier_history_as_every_principal(
     expected = [OVERRIDDEN, MANUAL, PLAIN]  # newest first
     if who in REASON_HIDDEN:
         expected = [{**row, "reason": None} for row in expected]
+    if who in SCORE_HIDDEN:
+        expected = [{**row, "score": None} for row in expected]
     assert history == expected
 
 
