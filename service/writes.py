@@ -22,6 +22,7 @@ request's transaction:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -120,6 +121,12 @@ ConstraintErrors = dict[str, tuple[tuple[str, ...], Code, str]]
 # tests/auth/test_write_constraints.py checks that each name exists and that every constraint of
 # a table the mutations write is here or named there as checked before the write.
 CONSTRAINTS: ConstraintErrors = {}
+
+
+def says_nothing(value: str | None) -> bool:
+    """Whether a text a field requires is empty to a reader: nothing but separators and control
+    or format characters (zero-width spaces and BOMs, which ``str.strip()`` keeps, included)."""
+    return not any(unicodedata.category(c)[0] not in "CZ" for c in value or "")
 
 
 def refusals(errors: ConstraintErrors) -> ConstraintErrors:

@@ -28,7 +28,7 @@ from service.assessments import answers as rules
 from service.assessments.repository import Answer, Question, ResponseRepository, Round
 from service.database import RequestSession
 from service.models.assessment import ResponseStatus
-from service.writes import Code, Write, refusals
+from service.writes import Code, Write, refusals, says_nothing
 
 REASON_MAX = 2000
 
@@ -200,7 +200,7 @@ class ResponseService:
             write.authorize("AssessmentResponse", Action.UPDATE, scope)
             _check_version(write, target, version)
             cleaned = reason.strip()
-            if not cleaned:
+            if says_nothing(cleaned):
                 write.error(("input", "reason"), Code.REQUIRED, "say why it is reopened")
             elif len(cleaned) > REASON_MAX:
                 write.error(("input", "reason"), Code.TOO_LONG, f"at most {REASON_MAX} characters")

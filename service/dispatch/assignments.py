@@ -17,7 +17,7 @@ from service.dispatch.repository import (
     request_t,
 )
 from service.models.dispatch import AssignmentStatus, RequestStatus
-from service.writes import Code, Write, refusals
+from service.writes import Code, Write, refusals, says_nothing
 
 # The database's last word on "one active assignment per request", in a race.
 refusals(
@@ -184,7 +184,7 @@ class AssignmentService:
                 Scope(current.municipality_id, current.expert_id),
                 ("input", "assignmentId"),
             )
-            if not reason.strip():
+            if says_nothing(reason):
                 write.error(("input", "reason"), Code.REQUIRED, "say why the assignment ends")
             if current.status is AssignmentStatus.ENDED:
                 write.error(("input", "assignmentId"), Code.ASSIGNMENT_ENDED)

@@ -10,7 +10,7 @@ from auth.policy import Action, Scope
 from service.database import RequestSession
 from service.dispatch.repository import DispatchRepository, visit_t
 from service.models.dispatch import AssignmentStatus, VisitMode, VisitStatus
-from service.writes import Code, Write
+from service.writes import Code, Write, says_nothing
 
 JST = ZoneInfo("Asia/Tokyo")
 _REPORT_LIMIT = 20_000
@@ -113,7 +113,7 @@ class SessionService:
             session = await self._session(write, session_id, Action.UPDATE)
             if session.status is VisitStatus.CANCELLED:
                 write.fail(("input", "sessionId"), Code.SESSION_CANCELLED)
-            if not report.strip():
+            if says_nothing(report):
                 write.error(("input", "report"), Code.REQUIRED, "write what was done")
             _check_length(write, ("input", "report"), report, _REPORT_LIMIT)
             _check_length(write, ("input", "nextSteps"), next_steps, _REPORT_LIMIT)
@@ -168,7 +168,7 @@ class SessionService:
                 write.error(("input", "sessionId"), Code.SESSION_ALREADY_HELD)
             elif session.status is VisitStatus.CANCELLED:
                 write.error(("input", "sessionId"), Code.SESSION_CANCELLED)
-            if not reason.strip():
+            if says_nothing(reason):
                 write.error(("input", "reason"), Code.REQUIRED, "say why the session is cancelled")
             write.check()
             await self._update(

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from service.open_data.vocabulary import CHECKSUM_ALGORITHMS, FREQUENCIES, MEDIA_TYPE_PATTERN
-from service.writes import Code, Write
+from service.writes import Code, Write, says_nothing
 
 UNSET: Any = object()  # a field an update leaves as it is
 
@@ -103,7 +103,7 @@ def text(write: Write, name: str, value: str | None, *, limit: str | None = None
 
 def required_text(write: Write, name: str, value: str | None, what: str) -> str | None:
     cleaned = text(write, name, value)
-    if cleaned is None:
+    if cleaned is None or says_nothing(cleaned):
         write.error(field(name), Code.REQUIRED, what)
     return cleaned
 

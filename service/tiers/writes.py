@@ -12,7 +12,6 @@ Both are the prefecture's (``auth/policy.py``), enforced again by PostgreSQL's w
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from auth.policy import Action, Scope
 from service.database import RequestSession
 from service.models import AssessmentRound, SupportTier, TierAssignment
-from service.writes import Code, UserError, UserErrors, Write, refusals
+from service.writes import Code, UserError, UserErrors, Write, refusals, says_nothing
 
 REASON_MAX = 2000
 
@@ -134,8 +133,7 @@ class TierWriteService:
                 named = ", ".join(f"{n} {name}" for n, name in sorted(levels.items()))
                 write.error(("input", "tier"), Code.INVALID, f"no tier {level}: {named}")
             cleaned = reason.strip()
-            # A reason of zero-width spaces (Cf, which str.strip() keeps) says nothing either.
-            if not any(unicodedata.category(c)[0] not in "CZ" for c in cleaned):
+            if says_nothing(cleaned):
                 write.error(("input", "reason"), Code.REQUIRED, "say why the tier is overridden")
             elif len(cleaned) > REASON_MAX:
                 write.error(("input", "reason"), Code.TOO_LONG, f"at most {REASON_MAX} characters")

@@ -207,6 +207,8 @@ async def test_ending_an_assignment_needs_a_reason_and_the_current_version(
         return data_of(body)["endAssignment"]
 
     assert codes(await end(version=1, reason="  ")) == ["REQUIRED"]
+    # Zero-width spaces and a BOM are no reason either (str.strip() keeps them).
+    assert codes(await end(version=1, reason="\u200b\ufeff")) == ["REQUIRED"]
     assert codes(await end(version=7, reason="契約終了")) == ["STALE"]
     done = await end(version=1, reason="契約終了", endsOn="2027-01-31")
     assert done["userErrors"] == []

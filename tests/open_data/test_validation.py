@@ -17,6 +17,7 @@ BAD_DIGIT = "302016"  # 和歌山市 with a wrong check digit
 
 CREATE_CASES = [
     ({"title": "   "}, ["title"], "REQUIRED"),
+    ({"title": "\u200b\u3000\ufeff"}, ["title"], "REQUIRED"),  # invisible: no title
     ({"title": "あ" * 301}, ["title"], "TOO_LONG"),
     ({"description": "x" * 10_001}, ["description"], "TOO_LONG"),
     ({"identifier": "has space"}, ["identifier"], "INVALID"),
