@@ -42,7 +42,19 @@ from service.models.open_data import (
 )
 from service.models.statistics import PublishedStatistic
 from service.models.tier import SupportTier, TierAssignment
-from service.models.working_group import WorkingGroup, WorkingGroupMembership
+from service.models.working_group import (
+    DxGoal,
+    DxGoalIndicator,
+    Producer,
+    WebhookDelivery,
+    WorkingGroup,
+    WorkingGroupAdviser,
+    WorkingGroupAttendance,
+    WorkingGroupGoal,
+    WorkingGroupMeeting,
+    WorkingGroupMembership,
+    WorkingGroupOutput,
+)
 
 __all__ = [
     "AssessmentAnswer",
@@ -68,6 +80,8 @@ __all__ = [
     "DispatchRequest",
     "DispatchVisit",
     "Distribution",
+    "DxGoal",
+    "DxGoalIndicator",
     "Expert",
     "ExpertAvailability",
     "IdempotencyKey",
@@ -75,6 +89,7 @@ __all__ = [
     "Municipality",
     "MunicipalityKind",
     "Prefecture",
+    "Producer",
     "PublishedStatistic",
     "QuestionKind",
     "Region",
@@ -84,7 +99,13 @@ __all__ = [
     "StandardDatasetColumn",
     "SupportTier",
     "TierAssignment",
+    "WebhookDelivery",
     "WorkingGroup",
+    "WorkingGroupAdviser",
+    "WorkingGroupAttendance",
+    "WorkingGroupGoal",
+    "WorkingGroupMeeting",
     "WorkingGroupMembership",
+    "WorkingGroupOutput",
     "WriteRule",
 ]
