@@ -187,6 +187,15 @@ def upgrade() -> None:
         "working_group",
         "closed_on IS NULL OR closed_on >= started_on",
     )
+    # The second kind is "self-initiated" (by municipalities or a regional office, whatever its
+    # scope), not "regional": a region is the group's scope, a column of its own.
+    op.drop_constraint(op.f("ck_working_group_working_group_kind"), "working_group")
+    op.execute("UPDATE working_group SET kind = 'SELF_INITIATED' WHERE kind = 'REGIONAL'")
+    op.create_check_constraint(
+        op.f("ck_working_group_working_group_kind"),
+        "working_group",
+        "kind IN ('BUSINESS_CREATION', 'SELF_INITIATED')",
+    )
     # A membership request can be declined by the group's lead.
     op.drop_constraint(
         op.f("ck_working_group_membership_membership_status"), "working_group_membership"
@@ -218,6 +227,13 @@ def downgrade() -> None:
     op.drop_column('working_group_membership', 'contact_role')
     op.drop_constraint(op.f('fk_working_group_proposed_by_municipality_id_municipality'), 'working_group', type_='foreignkey')
     op.drop_constraint(op.f('fk_working_group_proposed_by_region_id_region'), 'working_group', type_='foreignkey')
+    op.drop_constraint(op.f("ck_working_group_working_group_kind"), "working_group")
+    op.execute("UPDATE working_group SET kind = 'REGIONAL' WHERE kind = 'SELF_INITIATED'")
+    op.create_check_constraint(
+        op.f("ck_working_group_working_group_kind"),
+        "working_group",
+        "kind IN ('BUSINESS_CREATION', 'REGIONAL')",
+    )
     op.drop_constraint(op.f("ck_working_group_period_ordered"), "working_group")
     op.drop_constraint(op.f("ck_working_group_one_lead"), "working_group")
     op.drop_column('working_group', 'synthetic')

@@ -40,7 +40,7 @@ from service.models.base import (
 
 class WorkingGroupKind(enum.Enum):
     BUSINESS_CREATION = "business_creation"  # prefecture-led, e.g. joint procurement
-    REGIONAL = "regional"  # started by municipalities or a regional office
+    SELF_INITIATED = "self_initiated"  # started by municipalities or a regional office
 
 
 class WorkingGroupStatus(enum.Enum):
