@@ -61,6 +61,8 @@ class Rows(Enum):
     PUBLISHED = "published rows"
     PUBLISHED_OR_OWN = "published rows, and drafts the principal's municipality publishes"
     OWN_DATASET = "rows of datasets the principal's municipality publishes (or created)"
+    WG_LEAD = "rows of working groups the principal's municipality leads"
+    WG_MEMBER = "rows of working groups the principal's municipality leads or is an active member of"
 
 
 class Action(Enum):
@@ -246,6 +248,47 @@ PUBLIC_TYPES = (
     "License",
     "DatasetTheme",
 )
+
+_GROUP_PROPOSERS = _roles(municipal_staff=Rows.OWN_MUNICIPALITY, regional_office=Rows.REGION)
+_GROUP_EDITORS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.OWN_MUNICIPALITY)
+_GROUP_LEADS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.WG_LEAD)
+_GROUP_MEMBERS = _roles(prefecture_admin=Rows.ALL, municipal_staff=Rows.WG_MEMBER)
+_INSERT = frozenset({Action.INSERT})
+_UPDATE = frozenset({Action.UPDATE})
+
+# The working groups' writes (service/working_groups/writes.py). A group's row belongs to its
+# lead municipality and its region (OWN_MUNICIPALITY: the lead; REGION: the group's region);
+# its goals are written under the group's rules; a membership belongs to its municipality,
+# and to the group for its lead (WG_LEAD); a meeting (with its attendance) and an output
+# belong to the group's members (WG_MEMBER, the lead included).
+WORKING_GROUP_WRITES: dict[str, dict[str, Write]] = {
+    "WorkingGroup": {
+        "proposeWorkingGroup": Write(_INSERT, _GROUP_PROPOSERS),
+        "createWorkingGroup": Write(_INSERT, _PREFECTURE),
+        "decideWorkingGroup": Write(
+            _UPDATE,
+            _PREFECTURE,
+            frozenset({"status", "started_on", "decided_at", "decided_by", "decision_reason"}),
+        ),
+        "updateWorkingGroup": Write(
+            _UPDATE,
+            _GROUP_EDITORS,
+            frozenset({"theme", "purpose", "expected_outputs", "public_summary", "webhook_url"}),
+        ),
+    },
+    "WorkingGroupMembership": {
+        # The lead's own membership, with the group.
+        "proposeWorkingGroup": Write(_INSERT, _GROUP_PROPOSERS),
+        "createWorkingGroup": Write(_INSERT, _PREFECTURE),
+        "requestMembership": Write(_INSERT, _roles(municipal_staff=Rows.OWN_MUNICIPALITY)),
+        "decideMembership": Write(
+            _UPDATE, _GROUP_LEADS, frozenset({"status", "decided_at", "decided_by"})
+        ),
+    },
+    "WorkingGroupAdviser": {"assignWorkingGroupAdviser": Write(_INSERT, _PREFECTURE)},
+    "WorkingGroupMeeting": {"recordMeeting": Write(_INSERT, _GROUP_MEMBERS)},
+    "WorkingGroupOutput": {"addOutput": Write(_INSERT, _GROUP_MEMBERS)},
+}
 
 POLICY: dict[str, EntityPolicy] = {
     **{
@@ -562,6 +605,25 @@ POLICY: dict[str, EntityPolicy] = {
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
     ),
+    # The working groups' entities; their read rules are wg-access's (placeholders here).
+    **{
+        name: EntityPolicy(
+            description="Working groups (reads: placeholder until wg-access).",
+            read=_everyone(),
+            writes=WORKING_GROUP_WRITES.get(name, {}),
+            also_writes={
+                "WorkingGroup": ("working_group_goal",),
+                "WorkingGroupMeeting": ("working_group_attendance",),
+            }.get(name, ()),
+        )
+        for name in (
+            "WorkingGroup",
+            "WorkingGroupMembership",
+            "WorkingGroupAdviser",
+            "WorkingGroupMeeting",
+            "WorkingGroupOutput",
+        )
+    },
 }
 
 
@@ -636,6 +698,12 @@ class Scope:
     expert_id: int | None = None
     # The municipalities publishing (or leading) the row's dataset, for `Rows.OWN_DATASET`.
     dataset_municipalities: frozenset[int] = frozenset()
+    # The row's working group: its region (`Rows.REGION`), its lead municipality
+    # (`Rows.WG_LEAD`) and its active members (`Rows.WG_MEMBER`, with the lead).
+    region_id: int | None = None
+    working_group_id: int | None = None
+    working_group_lead: int | None = None
+    working_group_members: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -689,6 +757,17 @@ def can_write(
             return scope.expert_id is not None and scope.expert_id == principal.expert_id
         case Rows.OWN_DATASET:
             return principal.municipality_id in scope.dataset_municipalities
+        case Rows.REGION:
+            return scope.region_id is not None and scope.region_id == principal.region_id
+        case Rows.WG_LEAD:
+            return scope.working_group_lead is not None and (
+                scope.working_group_lead == principal.municipality_id
+            )
+        case Rows.WG_MEMBER:
+            return principal.municipality_id is not None and (
+                principal.municipality_id == scope.working_group_lead
+                or principal.municipality_id in scope.working_group_members
+            )
         case _:
             return False
 
