@@ -562,6 +562,22 @@ POLICY: dict[str, EntityPolicy] = {
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
     ),
+    # WG reads (placeholder until wg-access)
+    **{
+        name: EntityPolicy(description="Working groups (placeholder).", read=_everyone())
+        for name in (
+            "DxGoal",
+            "DxGoalIndicator",
+            "Producer",
+            "WorkingGroup",
+            "WorkingGroupMembership",
+            "WorkingGroupAdviser",
+            "WorkingGroupMeeting",
+            "WorkingGroupAttendance",
+            "WorkingGroupOutput",
+        )
+    },
+    # end WG reads (placeholder until wg-access)
 }
 
 
