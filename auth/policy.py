@@ -16,7 +16,7 @@ null. Writes arrive with the mutations of later features; each adds its operatio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -605,26 +605,35 @@ POLICY: dict[str, EntityPolicy] = {
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
     ),
-    # The working groups' entities; their read rules are wg-access's (placeholders here).
+    # WG reads (placeholder until wg-access)
     **{
-        name: EntityPolicy(
-            description="Working groups (reads: placeholder until wg-access).",
-            read=_everyone(),
-            writes=WORKING_GROUP_WRITES.get(name, {}),
-            also_writes={
-                "WorkingGroup": ("working_group_goal",),
-                "WorkingGroupMeeting": ("working_group_attendance",),
-            }.get(name, ()),
-        )
+        name: EntityPolicy(description="Working groups (placeholder).", read=_everyone())
         for name in (
+            "DxGoal",
+            "DxGoalIndicator",
+            "Producer",
             "WorkingGroup",
             "WorkingGroupMembership",
             "WorkingGroupAdviser",
             "WorkingGroupMeeting",
+            "WorkingGroupAttendance",
             "WorkingGroupOutput",
         )
     },
+    # end WG reads (placeholder until wg-access)
 }
+
+# The working groups' writes join their entities' read rules.
+WORKING_GROUP_ALSO_WRITES = {
+    "WorkingGroup": ("working_group_goal",),
+    "WorkingGroupMeeting": ("working_group_attendance",),
+}
+for _name, _writes in WORKING_GROUP_WRITES.items():
+    POLICY[_name] = replace(
+        POLICY[_name],
+        writes={**POLICY[_name].writes, **_writes},
+        also_writes=POLICY[_name].also_writes + WORKING_GROUP_ALSO_WRITES.get(_name, ()),
+    )
 
 
 def _assigned_now(expert_id: int | None) -> Any:
