@@ -174,7 +174,7 @@ class WorkingGroupWriteService:
             municipality_id=group.lead_municipality_id,
             region_id=group.region_id,
             working_group_id=group.id,
-            working_group_lead=group.lead_municipality_id,
+            working_group_lead_id=group.lead_municipality_id,
             working_group_members=members,
         )
 
@@ -474,7 +474,7 @@ class WorkingGroupWriteService:
                     municipality_id=municipality,
                     region_id=group.region_id,
                     working_group_id=group.id,
-                    working_group_lead=group.lead_municipality_id,
+                    working_group_lead_id=group.lead_municipality_id,
                 ),
                 ("input", "workingGroup"),
             )
