@@ -369,6 +369,9 @@ WORKING_GROUP_WRITES: dict[str, dict[str, Write]] = {
         "decideMembership": Write(
             _UPDATE, _GROUP_LEADS, frozenset({"status", "decided_at", "decided_by"})
         ),
+        "acceptMembership": Write(
+            _UPDATE, _GROUP_LEADS, frozenset({"status", "decided_at", "decided_by"})
+        ),
     },
     "WorkingGroupAdviser": {"assignWorkingGroupAdviser": Write(_INSERT, _PREFECTURE)},
     "WorkingGroupMeeting": {"recordMeeting": Write(_INSERT, _GROUP_MEMBERS)},
@@ -765,6 +768,7 @@ POLICY: dict[str, EntityPolicy] = {
         read=_roles(prefecture_admin=Rows.ALL),
     ),
 }
+
 
 def _assigned_now(expert_id: int | None) -> Any:
     # Assignment periods are dates in Japan: "today" is today in Asia/Tokyo, as in the database

@@ -17,6 +17,7 @@ from schema.working_groups import (
     WorkingGroupOutput,
 )
 from schema.working_groups_writes import (
+    AcceptMembershipInput,
     AddOutputInput,
     AssignWorkingGroupAdviserInput,
     CreateWorkingGroupInput,
@@ -33,13 +34,14 @@ from schema.working_groups_writes import (
     WorkingGroupPayload,
 )
 from service.errors import InvalidArgument
+from service.models.working_group import WorkingGroupKind
 from service.working_groups.writes import (
     Attendance,
     GroupDraft,
     GroupRef,
+    MembershipDecision,
     WorkingGroupWriteService,
 )
-from service.models.working_group import WorkingGroupKind
 
 _UPDATABLE = ("theme", "purpose", "expected_outputs", "public_summary", "webhook_url")
 
@@ -186,6 +188,23 @@ class WorkingGroupMutation:
             info,
             sql_type_of(WorkingGroupMembership),
             lambda: service.decide_membership(key, input.version, input.decision),
+        )
+        return WorkingGroupMembershipPayload(membership=membership, user_errors=errors)
+
+    @strawberry.mutation(
+        description="参加申請の承認 / the group's lead or the prefecture accepts a request to join."
+    )
+    async def accept_membership(
+        self, info: Info, input: AcceptMembershipInput
+    ) -> WorkingGroupMembershipPayload:
+        service = WorkingGroupWriteService(info.context.db)
+        key = node_key(input.membership, "WorkingGroupMembership", "input.membership")
+        membership, errors = await _payload(
+            info,
+            sql_type_of(WorkingGroupMembership),
+            lambda: service.decide_membership(
+                key, input.version, MembershipDecision.ACCEPT, "acceptMembership"
+            ),
         )
         return WorkingGroupMembershipPayload(membership=membership, user_errors=errors)
 

@@ -174,6 +174,15 @@ class DecideMembershipInput:
     decision: MembershipDecision  # type: ignore[valid-type]
 
 
+@strawberry.input(
+    description="参加申請の承認 / the group's lead (or the prefecture) accepts a request to join "
+    "(decideMembership with ACCEPT)."
+)
+class AcceptMembershipInput:
+    membership: strawberry.ID = strawberry.field(description="The membership's id.")
+    version: int = strawberry.field(description=_VERSION)
+
+
 @strawberry.type(description="参加の変更結果 / The membership after the change, or why not.")
 class WorkingGroupMembershipPayload:
     membership: WorkingGroupMembership | None

@@ -43,6 +43,8 @@ RULES = """
     ('WorkingGroupMembership', 'working_group_membership', 'requestMembership', 'insert', 'municipal_staff', 'own_municipality', '{}'),
     ('WorkingGroupMembership', 'working_group_membership', 'decideMembership', 'update', 'prefecture_admin', 'all', '{decided_at,decided_by,status}'),
     ('WorkingGroupMembership', 'working_group_membership', 'decideMembership', 'update', 'municipal_staff', 'wg_lead', '{decided_at,decided_by,status}'),
+    ('WorkingGroupMembership', 'working_group_membership', 'acceptMembership', 'update', 'prefecture_admin', 'all', '{decided_at,decided_by,status}'),
+    ('WorkingGroupMembership', 'working_group_membership', 'acceptMembership', 'update', 'municipal_staff', 'wg_lead', '{decided_at,decided_by,status}'),
     ('WorkingGroupAdviser', 'working_group_adviser', 'assignWorkingGroupAdviser', 'insert', 'prefecture_admin', 'all', '{}'),
     ('WorkingGroupMeeting', 'working_group_meeting', 'recordMeeting', 'insert', 'prefecture_admin', 'all', '{}'),
     ('WorkingGroupMeeting', 'working_group_meeting', 'recordMeeting', 'insert', 'municipal_staff', 'wg_member', '{}'),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, func, insert, select, update
+from sqlalchemy import Date, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from service.database import RequestSession
@@ -72,8 +72,14 @@ class WorkingGroupRepository:
             )
         )
 
-    async def region_id(self, code: str) -> int | None:
-        return await self.db.scalar(select(region_t.c.id).where(region_t.c.code == code))
+    async def region_id(self, name: str) -> int | None:
+        """A region by its name or short name (as ``workingGroups(region:)`` finds it)."""
+        rows = await self.db.all(
+            select(region_t.c.id)
+            .where(or_(region_t.c.name == name, region_t.c.short_name == name))
+            .limit(2)
+        )
+        return int(rows[0][0]) if len(rows) == 1 else None
 
     async def goals(self, codes: list[str]) -> dict[str, int]:
         rows = await self.db.all(select(goal_t.c.code, goal_t.c.id).where(goal_t.c.code.in_(codes)))

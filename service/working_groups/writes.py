@@ -252,7 +252,9 @@ class WorkingGroupWriteService:
             return None
         region = await self.repository.region_id(code.strip())
         if region is None:
-            write.error(field("region"), Code.NOT_FOUND, f"no region {code}")
+            write.error(
+                field("region"), Code.NOT_FOUND, f"no region {code} (its name or short name)"
+            )
         return region
 
     # --- groups ----------------------------------------------------------------------------
@@ -290,7 +292,9 @@ class WorkingGroupWriteService:
             )
             if principal.role is Role.regional_office:
                 if region_id is not None and region_id != principal.region_id:
-                    write.error(field("region"), Code.FORBIDDEN, "a regional office proposes for its region")
+                    write.error(
+                        field("region"), Code.FORBIDDEN, "a regional office proposes for its region"
+                    )
                 if lead is not None and lead.region_id != principal.region_id:
                     write.error(
                         field("lead_municipality"),
@@ -322,7 +326,9 @@ class WorkingGroupWriteService:
     ) -> int:
         async with Write(self.db, "decideWorkingGroup") as write:
             group = await self._group(write, ref)
-            write.authorize("WorkingGroup", Action.UPDATE, self._scope(group), ("input", "workingGroup"))
+            write.authorize(
+                "WorkingGroup", Action.UPDATE, self._scope(group), ("input", "workingGroup")
+            )
             if group.status is not WorkingGroupStatus.PROPOSED:
                 write.error(
                     ("input", "workingGroup"),
@@ -333,7 +339,9 @@ class WorkingGroupWriteService:
                 write,
                 "reason",
                 reason,
-                required="say why the proposal is declined" if decision is Decision.DECLINE else None,
+                required="say why the proposal is declined"
+                if decision is Decision.DECLINE
+                else None,
             )
             write.check()
             today = await self.repository.today()
@@ -368,7 +376,9 @@ class WorkingGroupWriteService:
             elif code:
                 lead = await self.repository.municipality(code)
                 if lead is None:
-                    write.error(field("lead_municipality"), Code.NOT_FOUND, f"no municipality {code}")
+                    write.error(
+                        field("lead_municipality"), Code.NOT_FOUND, f"no municipality {code}"
+                    )
             elif not draft.led_by_prefecture:
                 write.error(
                     field("lead_municipality"),
@@ -395,14 +405,14 @@ class WorkingGroupWriteService:
             )
             return await self._insert_group(values, goal_ids, lead.id if lead else None)
 
-    async def update(
-        self, ref: GroupRef, version: int, changes: dict[str, str | None]
-    ) -> int:
+    async def update(self, ref: GroupRef, version: int, changes: dict[str, str | None]) -> int:
         """Edit what the group says of itself, and its chat webhook (``changes``: only the
         fields given; None clears one)."""
         async with Write(self.db, "updateWorkingGroup") as write:
             group = await self._group(write, ref)
-            write.authorize("WorkingGroup", Action.UPDATE, self._scope(group), ("input", "workingGroup"))
+            write.authorize(
+                "WorkingGroup", Action.UPDATE, self._scope(group), ("input", "workingGroup")
+            )
             if group.status in (WorkingGroupStatus.CLOSED, WorkingGroupStatus.DECLINED):
                 write.fail(
                     ("input", "workingGroup"),
@@ -449,7 +459,9 @@ class WorkingGroupWriteService:
             write.check()
             if await self.repository.adviser_of(group.id, expert, producer):
                 which = "expert" if expert is not None else "producer"
-                write.fail(("input", which), Code.CONFLICT, f"the {which} advises the group already")
+                write.fail(
+                    ("input", which), Code.CONFLICT, f"the {which} advises the group already"
+                )
             return await self.repository.insert(
                 adviser_t,
                 {
@@ -505,10 +517,15 @@ class WorkingGroupWriteService:
             )
 
     async def decide_membership(
-        self, key: int | None, version: int, decision: MembershipDecision
+        self,
+        key: int | None,
+        version: int,
+        decision: MembershipDecision,
+        operation: str = "decideMembership",
     ) -> int:
-        """The group's lead (or the prefecture) accepts or declines a request to join."""
-        async with Write(self.db, "decideMembership") as write:
+        """The group's lead (or the prefecture) accepts or declines a request to join
+        (``acceptMembership``: accepts, under its own name)."""
+        async with Write(self.db, operation) as write:
             membership = await self.repository.membership(key)
             if membership is None:
                 write.fail(("input", "membership"), Code.NOT_FOUND, "no such membership")
@@ -595,7 +612,11 @@ class WorkingGroupWriteService:
                 at = ("input", "attendance", str(i))
                 municipality = codes.get(entry.municipality)
                 if municipality is None:
-                    write.error((*at, "municipality"), Code.NOT_FOUND, f"no municipality {entry.municipality}")
+                    write.error(
+                        (*at, "municipality"),
+                        Code.NOT_FOUND,
+                        f"no municipality {entry.municipality}",
+                    )
                 elif municipality not in members:
                     write.error(
                         (*at, "municipality"),
@@ -673,9 +694,7 @@ class WorkingGroupWriteService:
                     **values,
                 },
             )
-            await self._notify(
-                group.id, "output_added", f"{group.name}: 成果物 {values['title']}"
-            )
+            await self._notify(group.id, "output_added", f"{group.name}: 成果物 {values['title']}")
             return output
 
     async def _notify(self, working_group_id: int, event: str, text: str) -> None:
