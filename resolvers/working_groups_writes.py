@@ -47,12 +47,13 @@ _UPDATABLE = ("theme", "purpose", "expected_outputs", "public_summary", "webhook
 
 
 def group_ref(value: str) -> GroupRef:
-    """A group's global id, or else its slug."""
+    """A group's global id (keyed by its slug), or else its slug; an id of another type names
+    no group (not found)."""
     try:
         spec, key = decode_global_id(value, "input.workingGroup")
     except InvalidArgument:
         return GroupRef(slug=value)
-    return GroupRef(key=key) if spec.name == "WorkingGroup" else GroupRef(key=None, slug=None)
+    return GroupRef(slug=str(key)) if spec.name == "WorkingGroup" else GroupRef()
 
 
 @strawberry.type

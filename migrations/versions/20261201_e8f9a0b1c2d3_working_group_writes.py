@@ -10,10 +10,11 @@ may not read its group yet), with the new row kinds ``region`` (the group's regi
 principal's), ``wg_lead`` (the principal's municipality leads the group) and ``wg_member``
 (it leads the group or is an active member).
 
-Reads (row-level security's SELECT policies on the new tables) are the reads' revision.
+Row-level security on these tables (enabled, forced, its SELECT policies) is the access
+revision's: these write policies apply once it is on.
 
 Revision ID: e8f9a0b1c2d3
-Revises: d7e8f9a0b1c2
+Revises: b0c1d2e3f4a6
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -22,7 +23,9 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e8f9a0b1c2d3"
-down_revision: str | None = "d7e8f9a0b1c2"
+# Written on d7e8f9a0b1c2; chained after the reads' grants (b0c1d2e3f4a6) so that the branch
+# has one head (the lead re-chains at merge).
+down_revision: str | None = "b0c1d2e3f4a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -195,9 +198,6 @@ def upgrade() -> None:
             "FOR EACH ROW EXECUTE FUNCTION dxlink_audit()"
         )
     for table, (actions, rule) in WRITTEN.items():
-        # Idempotent with the reads' revision, which holds the tables the same way.
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
         op.execute(f"GRANT {', '.join(a.upper() for a in actions)} ON {table} TO {API_ROLE}")
         for action in actions:
             check = rule.format(action=action)

@@ -280,17 +280,8 @@ class WorkingGroupWriteService:
                 write.fail(
                     field("lead_municipality"), Code.REQUIRED, "name the municipality leading it"
                 )
-            assert lead is not None or principal.role is Role.regional_office
-            write.authorize(
-                "WorkingGroup",
-                Action.INSERT,
-                Scope(
-                    municipality_id=lead.id if lead is not None else None,
-                    region_id=region_id if region_id is not None else principal.region_id,
-                ),
-                field("lead_municipality"),
-            )
             if principal.role is Role.regional_office:
+                # Its own region, and a lead of that region (or the prefecture).
                 if region_id is not None and region_id != principal.region_id:
                     write.error(
                         field("region"), Code.FORBIDDEN, "a regional office proposes for its region"
@@ -301,7 +292,14 @@ class WorkingGroupWriteService:
                         Code.FORBIDDEN,
                         "the lead is a municipality of the office's region, or the prefecture",
                     )
+                write.check()
                 region_id = principal.region_id
+            write.authorize(
+                "WorkingGroup",
+                Action.INSERT,
+                Scope(municipality_id=lead.id if lead is not None else None, region_id=region_id),
+                field("lead_municipality"),
+            )
             write.check()
             today = await self.repository.today()
             values.update(
