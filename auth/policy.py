@@ -286,6 +286,8 @@ producer_t = Producer.__table__
 _attendance_working_group = (
     select(meeting_t.c.working_group_id)
     .where(meeting_t.c.id == attendance_t.c.meeting_id)
+    # Explicitly: the attendance row is two levels up (inside the rules' EXISTS).
+    .correlate(attendance_t)
     .scalar_subquery()
 )
 
@@ -315,6 +317,17 @@ _WEBHOOK_HIDDEN = {
         Role.regional_office,
     )
 }
+
+# The working groups' scoped types (tests/working_groups/test_access.py runs their rules).
+WORKING_GROUP_TYPES = (
+    "Producer",
+    "WorkingGroup",
+    "WorkingGroupMembership",
+    "WorkingGroupAdviser",
+    "WorkingGroupMeeting",
+    "WorkingGroupAttendance",
+    "WorkingGroupOutput",
+)
 
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
