@@ -345,6 +345,8 @@ PUBLIC_TYPES = (
     "StandardDatasetColumn",
     "License",
     "DatasetTheme",
+    "DxGoal",
+    "DxGoalIndicator",
 )
 
 POLICY: dict[str, EntityPolicy] = {
@@ -658,13 +660,6 @@ POLICY: dict[str, EntityPolicy] = {
         for name, description in (
             ("OpenDataCoverageCell", "Published datasets per municipality and standard dataset."),
             ("OpenDataPublishersYear", "Municipalities publishing open data per fiscal year."),
-        )
-    },
-    **{
-        name: EntityPolicy(description=description, read=_everyone())
-        for name, description in (
-            ("DxGoal", "One of わかやまDX-GOALS, public."),
-            ("DxGoalIndicator", "A goal's indicator in a fiscal year, public."),
         )
     },
     "Producer": EntityPolicy(

@@ -159,6 +159,8 @@ PUBLIC_LOOKUPS = {
     "StandardDatasetColumn": "{ standardDatasets { columns { id } } }",
     "License": "{ licenses { id } }",
     "DatasetTheme": "{ datasetThemes { id } }",
+    "DxGoal": "{ dxGoals { id } }",
+    "DxGoalIndicator": "{ dxGoals { indicators { id } } }",
 }
 
 

@@ -406,6 +406,7 @@ def test_hidden_fields_by_role() -> None:
         shown = role in (Role.prefecture_admin, Role.municipal_staff)
         assert ("webhook_url" in policy.hidden_fields("WorkingGroup", Principal(role))) is not shown
     for name in ("DxGoal", "DxGoalIndicator"):
+        assert name in policy.PUBLIC_TYPES
         assert all(rule is Rows.ALL for rule in policy.POLICY[name].read.values())
 
 
