@@ -16,6 +16,8 @@ rule as in b7c1d2e3f4a5:
 - ``dxlink_can_read_producer``: the prefecture, the coordinators and the producer itself
   (``dxlink.producer_id``, the producer principal's setting); ``dxlink_producer_exists`` for the
   token scope lookup (auth/authenticate.py), as ``dxlink_expert_exists``.
+- ``dxlink_webhook_url_visible(lead)``: whether a group's webhook URL is shown (the prefecture,
+  the lead municipality's staff), as auth/policy.py ``webhook_url_visible``.
 - ``dxlink_can_write_wg(entity, action, working_group)``: the write rules' judge for rows of a
   working group (``wg_member``: the principal's municipality is an active member or the lead;
   ``wg_lead``: it is the lead), for the write policies of the working groups' mutations (they
@@ -196,6 +198,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT EXISTS (SELECT 1 FROM producer WHERE id = target)
 $$
 """,
+    # Whether a group's webhook URL (a secret) is shown: to the prefecture and the staff of its
+    # lead municipality (auth/policy.py webhook_url_visible, for declarations in SQL:
+    # ``CASE WHEN dxlink_webhook_url_visible(lead_municipality_id) THEN webhook_url END``).
+    """
+CREATE FUNCTION dxlink_webhook_url_visible(lead integer) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  CASE dxlink_principal_role()
+    WHEN 'prefecture_admin' THEN RETURN true;
+    WHEN 'municipal_staff' THEN RETURN lead = dxlink_setting('municipality_id')::integer;
+    ELSE RETURN false;
+  END CASE;
+END $$
+""",
     # The write rules' judge for a row of a working group (its write policies call it with the
     # row's working_group_id).
     """
@@ -231,6 +247,7 @@ FUNCTION_NAMES = (
     "dxlink_can_read_wg(text, integer, boolean, integer)",
     "dxlink_can_read_producer(integer)",
     "dxlink_producer_exists(integer)",
+    "dxlink_webhook_url_visible(integer)",
     "dxlink_can_write_wg(text, text, integer)",
 )
 

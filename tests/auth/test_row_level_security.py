@@ -145,7 +145,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 46
+    assert len(functions) == 47
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name

@@ -382,6 +382,20 @@ async def test_the_webhook_url_is_the_lead_and_the_prefecture_s(
     wg = WorkingGroup.__table__
     rows = (await connection.execute(select(wg.c.id, policy.webhook_url_column(principal)))).all()
     shown = {r.id for r in rows if r.id in world.groups and r[1] is not None}
+    # The same in SQL, for declarations that select it (both executors).
+    db = request_session(connection, principal)
+    in_sql = await db.all(
+        text(
+            "SELECT id FROM working_group "
+            "WHERE dxlink_webhook_url_visible(lead_municipality_id) AND webhook_url IS NOT NULL"
+        )
+    )
+    await db.finish(commit=False)
+    await connection.execute(text("RESET ROLE"))
+    # Row-level security limits the SQL to the groups the principal sees.
+    assert {r.id for r in in_sql if r.id in world.groups} == {
+        g for g in shown if visible(principal, world.groups[g])
+    }
     if principal.role is Role.prefecture_admin:
         assert shown == set(world.groups)
     elif principal.role is Role.municipal_staff:
