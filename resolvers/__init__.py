@@ -14,6 +14,7 @@ from resolvers.open_data import OpenDataMutation, OpenDataQuery
 from resolvers.open_data_coverage import OpenDataCoverageQuery
 from resolvers.tiers import TierMutation, TierQuery
 from resolvers.viewer import ViewerQuery
+from resolvers.working_groups import WorkingGroupQuery
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -25,6 +26,7 @@ class Query(
     DispatchQuery,
     OpenDataQuery,
     OpenDataCoverageQuery,
+    WorkingGroupQuery,
     AuditQuery,
     NodeQuery,
 ):

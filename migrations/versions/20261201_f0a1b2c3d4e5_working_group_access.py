@@ -26,7 +26,7 @@ rule as in b7c1d2e3f4a5:
   reference data (auth/policy.py PUBLIC_TYPES).
 
 Revision ID: f0a1b2c3d4e5
-Revises: d7e8f9a0b1c2
+Revises: b0c1d2e3f4a6
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "f0a1b2c3d4e5"
-down_revision: str | None = "d7e8f9a0b1c2"
+down_revision: str | None = "b0c1d2e3f4a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,8 +46,9 @@ MAINTENANCE = (
     "(current_user <> session_user AND NOT pg_has_role(session_user, current_user, 'MEMBER'))"
 )
 
-# Tables the API role reads (working_group and working_group_membership had SELECT since
-# b7c1d2e3f4a5; granting again changes nothing). Not the webhook outbox.
+# Tables the API role reads: b0c1d2e3f4a6 (the reads) granted them already, and its downgrade
+# revokes them; granting again changes nothing, and keeps this revision whole should it be
+# re-chained before that one. Not the webhook outbox.
 READ = (
     "dx_goal",
     "dx_goal_indicator",
@@ -300,6 +301,4 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     for function in reversed(FUNCTION_NAMES):
         op.execute(f"DROP FUNCTION {function}")
-    # Back to d7e8f9a0b1c2's grants: the two tables b7c1d2e3f4a5 granted keep theirs.
-    revoked = [t for t in READ if t not in ("working_group", "working_group_membership")]
-    op.execute(f"REVOKE SELECT ON {', '.join(revoked)} FROM {API_ROLE}")
+    # The grants stay: they are b0c1d2e3f4a6's.
