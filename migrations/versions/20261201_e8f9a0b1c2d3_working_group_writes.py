@@ -11,10 +11,10 @@ principal's), ``wg_lead`` (the principal's municipality leads the group) and ``w
 (it leads the group or is an active member).
 
 Row-level security on these tables (enabled, forced, its SELECT policies) is the access
-revision's: these write policies apply once it is on.
+revision's (f0a1b2c3d4e5): these write policies apply with it.
 
 Revision ID: e8f9a0b1c2d3
-Revises: b0c1d2e3f4a6
+Revises: f0a1b2c3d4e5
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e8f9a0b1c2d3"
-# Written on d7e8f9a0b1c2; chained after the reads' grants (b0c1d2e3f4a6) so that the branch
-# has one head (the lead re-chains at merge).
-down_revision: str | None = "b0c1d2e3f4a6"
+# Written on d7e8f9a0b1c2; chained after the reads' grants (b0c1d2e3f4a6) and the access
+# revision (f0a1b2c3d4e5, row-level security) so that the branch has one head.
+down_revision: str | None = "f0a1b2c3d4e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth import policy
 from auth.principal import Role
 from auth.tokens import mint_token
 from service.settings import Settings
+from tests import conftest
 from tests import factories as f
+from tests.auth.world import PRINCIPAL_NAMES, build_world, token_claims
 from tests.conftest import GraphQL, data_of, error_of
 from tests.working_groups import factories as wgf
 
@@ -357,3 +360,50 @@ async def test_node_finds_a_group_by_its_id(gql: GraphQL, connection: AsyncConne
     group = data_of(await gql(GROUP, {"slug": "generative-ai"}))["workingGroup"]
     query = "query($id: ID!) { node(id: $id) { ... on WorkingGroup { slug } } }"
     assert data_of(await gql(query, {"id": group["id"]}))["node"] == {"slug": "generative-ai"}
+
+
+EVERYTHING = (
+    "{ dxGoals { code indicators { progress } workingGroups { slug } } "
+    "workingGroups(first: 5) { totalCount nodes { slug webhookUrl memberCount "
+    "members { municipality { code } } memberships { status contactRole } "
+    "advisers { expert { name contact } producer { name contact } } "
+    "meetings(first: 1) { heldOn minutes attendance { attendees municipality { code } } } "
+    "outputs { title published } goals { code } region { name } leadMunicipality { code } } } "
+    'municipality(code: "302015") { workingGroups { slug } } '
+    "participationCoverage { participating leading share regions { region { name } share } } }"
+)
+
+
+@pytest.mark.parametrize("layer", ["query+rls", "rls-only"])
+@pytest.mark.parametrize("who", PRINCIPAL_NAMES)
+async def test_compiled_as_every_principal(
+    gql: GraphQL,
+    connection: AsyncConnection,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+    layer: str,
+) -> None:
+    world = await build_world(connection)
+    board = await _board(connection)
+    procurement = board.groups["joint-procurement"]
+    await wgf.create_adviser(
+        connection, group_id=procurement, expert_id=await f.create_expert(connection)
+    )
+    await wgf.create_adviser(
+        connection, group_id=procurement, producer_id=await wgf.create_producer(connection)
+    )
+    meeting = await wgf.create_meeting(connection, group_id=procurement, minutes="議事録")
+    await wgf.create_attendance(connection, meeting_id=meeting, code=KAINAN)
+    await wgf.create_output(connection, group_id=procurement)
+    if layer == "rls-only":
+        monkeypatch.setattr(policy, "QUERY_LAYER", False)
+    principal = world.principals[who]
+    token = None
+    if principal.subject is not None:
+        token = mint_token(
+            settings, role=principal.role, subject=principal.subject, scope=token_claims(principal)
+        )
+    before = len(conftest.executors_compared)
+    data_of(await gql(EVERYTHING, token=token))
+    assert len(conftest.executors_compared) == before + 1, "not compiled"
