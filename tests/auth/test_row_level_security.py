@@ -100,7 +100,7 @@ async def test_every_table_with_row_level_security_holds_its_owner_too(
             )
         )
     ).all()
-    assert len(tables) == 19
+    assert len(tables) == 20
     for table in tables:
         assert table.relforcerowsecurity, table.relname
         policies = (
@@ -137,7 +137,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 38
+    assert len(functions) == 39
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name
