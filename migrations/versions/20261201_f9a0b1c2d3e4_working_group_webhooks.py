@@ -37,16 +37,16 @@ MAINTENANCE = (
 )
 
 ENQUEUE = f"""
-CREATE FUNCTION dxlink_enqueue_webhook(target_group integer, kind text, message text)
+CREATE FUNCTION dxlink_enqueue_webhook(p_group integer, p_event text, p_text text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   delivery integer;
 BEGIN
   INSERT INTO webhook_delivery (working_group_id, event, payload)
-  SELECT g.id, left(kind, 40), jsonb_build_object('text', left(message, {MAX_TEXT}))
+  SELECT g.id, left(p_event, 40), jsonb_build_object('text', left(p_text, {MAX_TEXT}))
   FROM working_group g
-  WHERE g.id = target_group AND nullif(btrim(g.webhook_url), '') IS NOT NULL
+  WHERE g.id = p_group AND nullif(btrim(g.webhook_url), '') IS NOT NULL
   RETURNING id INTO delivery;
   IF delivery IS NOT NULL THEN
     PERFORM pg_notify('{CHANNEL}', delivery::text);
