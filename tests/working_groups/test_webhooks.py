@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from service.app import create_app
 from service.cli import prepare_database
 from service.database import API_ROLE, RuntimeLogin, create_engine
 from service.settings import Settings
@@ -297,3 +298,27 @@ def test_backoff_doubles_within_its_cap_and_logs_name_the_host_only(settings: Se
         expected = min(2.0 * 2 ** (n - 1), 60.0)
         assert expected * 0.8 <= wait <= expected * 1.2
     assert host_of("https://hooks.example.org/services/T000/B000/secret") == "hooks.example.org"
+
+
+async def test_the_app_s_lifespan_runs_the_sender(world: World, receiver: Receiver) -> None:
+    """An app that makes its own database (as `dxlink serve`) sends from startup to shutdown."""
+    app = create_app(world.settings, database_url=world.url)
+    sent: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await received.put({"type": "lifespan.startup"})
+
+    async def send(message: dict[str, Any]) -> None:
+        await sent.put(message)
+
+    lifespan = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, received.get, send)
+    )
+    try:
+        assert (await asyncio.wait_for(sent.get(), WAIT))["type"] == "lifespan.startup.complete"
+        group = await _group(world, receiver.url("lifespan"))
+        await _enqueue(world, group, "アプリの送信")
+        assert await receiver.next() == ("lifespan", 200, {"text": "アプリの送信"})
+    finally:
+        await received.put({"type": "lifespan.shutdown"})
+        assert (await asyncio.wait_for(sent.get(), WAIT))["type"] == "lifespan.shutdown.complete"
+        await asyncio.wait_for(lifespan, WAIT)
