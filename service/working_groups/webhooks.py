@@ -10,8 +10,9 @@ nothing. The API role cannot read the outbox.
 `WebhookSender` (started and stopped by the app's lifespan) runs on the owner's login, in
 maintenance: it LISTENs on `CHANNEL` and sweeps every ``webhook_sweep_seconds`` for missed
 notifications and retries, claims due rows with ``FOR UPDATE SKIP LOCKED`` (several processes
-never send one row twice at once), POSTs the payload with a short timeout, and marks the row
-SENT, or reschedules it with exponential backoff and jitter, or gives up (FAILED) after
+never send one row twice at once) under a lease, commits the claim, POSTs the payloads with a
+short timeout (no transaction open meanwhile), and marks each row SENT, or reschedules it with
+exponential backoff and jitter, or gives up (FAILED) after
 ``webhook_max_attempts``. A receiver that is down or answers an error is retried; a URL that is
 not http(s) is never posted. URLs are secrets: logs name the host only.
 """
@@ -27,7 +28,6 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,14 +45,22 @@ _ERROR_CHARS = 500  # of an error kept in last_error
 
 _ENQUEUE = text("SELECT dxlink_enqueue_webhook(:wg, :event, :text)")
 
+# Claimed rows are leased (next_attempt_at moved past the POSTs' timeout) and the claim
+# commits before anything is posted: no transaction or lock is held while receivers answer, and
+# a process that dies mid-batch leaves its rows to be retried once the lease runs out.
 _CLAIM = """
-SELECT d.id, d.payload::text AS payload, d.attempts, g.webhook_url
-FROM webhook_delivery d JOIN working_group g ON g.id = d.working_group_id
-WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-ORDER BY d.next_attempt_at, d.id
-LIMIT $1
-FOR UPDATE OF d SKIP LOCKED
+UPDATE webhook_delivery d SET next_attempt_at = now() + make_interval(secs => $2)
+FROM working_group g
+WHERE g.id = d.working_group_id AND d.id IN (
+  SELECT id FROM webhook_delivery
+  WHERE status = 'PENDING' AND next_attempt_at <= now()
+  ORDER BY next_attempt_at, id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+)
+RETURNING d.id, d.payload::text AS payload, d.attempts, g.webhook_url
 """
+_LEASE_SLACK_SECONDS = 30.0
 _SENT = (
     "UPDATE webhook_delivery SET status = 'SENT', attempts = attempts + 1, sent_at = now(), "
     "last_error = NULL WHERE id = $1"
@@ -166,26 +174,34 @@ class WebhookSender:
         self._wake.set()
 
     async def deliver_due(self, connection: asyncpg.Connection, client: httpx.AsyncClient) -> int:
-        """Send what is due, a batch per transaction, until nothing is; the number sent."""
+        """Send what is due, a batch at a time (posted concurrently), until nothing is; the
+        number sent."""
         sent = 0
+        lease = self._settings.webhook_timeout_seconds + _LEASE_SLACK_SECONDS
         while True:
             async with connection.transaction():
                 await connection.execute(_MAINTENANCE)
-                rows = await connection.fetch(_CLAIM, _BATCH)
-                for row in rows:
-                    sent += await self._deliver(connection, client, row)
+                rows = await connection.fetch(_CLAIM, _BATCH, lease)
+            if not rows:
+                return sent
+            outcomes = await asyncio.gather(*(self._deliver(client, row) for row in rows))
+            async with connection.transaction():
+                await connection.execute(_MAINTENANCE)
+                for statement, args in outcomes:
+                    await connection.execute(statement, *args)
+            done = sum(statement is _SENT for statement, _ in outcomes)
+            self.sent += done
+            sent += done
             if len(rows) < _BATCH:
                 return sent
 
-    async def _deliver(
-        self, connection: asyncpg.Connection, client: httpx.AsyncClient, row: Any
-    ) -> int:
-        url, attempts = row["webhook_url"], row["attempts"] + 1
+    async def _deliver(self, client: httpx.AsyncClient, row: Any) -> tuple[str, tuple[Any, ...]]:
+        """POST one row's payload; the statement (and its arguments) that records the outcome."""
+        url, attempts, delivery = row["webhook_url"], row["attempts"] + 1, row["id"]
         host = host_of(url)
         if not postable(url):
-            logger.warning("webhooks: delivery %d not sent: not an http(s) URL", row["id"])
-            await connection.execute(_FAILED, row["id"], "not an http(s) URL")
-            return 0
+            logger.warning("webhooks: delivery %d not sent: not an http(s) URL", delivery)
+            return _FAILED, (delivery, "not an http(s) URL")
         error: str
         try:
             response = await client.post(
@@ -194,10 +210,8 @@ class WebhookSender:
                 headers={"Content-Type": "application/json"},
             )
             if 200 <= response.status_code < 300:
-                await connection.execute(_SENT, row["id"])
-                self.sent += 1
-                logger.info("webhooks: delivery %d sent to %s", row["id"], host)
-                return 1
+                logger.info("webhooks: delivery %d sent to %s", delivery, host)
+                return _SENT, (delivery,)
             error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             # The exception's text may hold the URL: keep its kind only.
@@ -205,28 +219,17 @@ class WebhookSender:
         if attempts >= self._settings.webhook_max_attempts:
             logger.warning(
                 "webhooks: delivery %d to %s failed after %d attempts (%s)",
-                row["id"],
+                delivery,
                 host,
                 attempts,
                 error,
             )
-            await connection.execute(_FAILED, row["id"], error[:_ERROR_CHARS])
-        else:
-            wait = backoff_seconds(attempts, self._settings)
-            logger.info(
-                "webhooks: delivery %d to %s failed (%s); retry in %.1f s",
-                row["id"],
-                host,
-                error,
-                wait,
-            )
-            await connection.execute(_RETRY, row["id"], error[:_ERROR_CHARS], wait)
-        return 0
-
-
-def payload_text(payload: str) -> str:
-    """The message of a stored payload (tests, tools)."""
-    return str(orjson.loads(payload).get("text", ""))
+            return _FAILED, (delivery, error[:_ERROR_CHARS])
+        wait = backoff_seconds(attempts, self._settings)
+        logger.info(
+            "webhooks: delivery %d to %s failed (%s); retry in %.1f s", delivery, host, error, wait
+        )
+        return _RETRY, (delivery, error[:_ERROR_CHARS], wait)
 
 
 def _setter(event: asyncio.Event) -> Any:

@@ -322,3 +322,27 @@ async def test_the_app_s_lifespan_runs_the_sender(world: World, receiver: Receiv
         await received.put({"type": "lifespan.shutdown"})
         assert (await asyncio.wait_for(sent.get(), WAIT))["type"] == "lifespan.shutdown.complete"
         await asyncio.wait_for(lifespan, WAIT)
+
+
+async def test_two_senders_post_each_message_once(world: World, receiver: Receiver) -> None:
+    """Two processes' senders on one outbox: SKIP LOCKED and the lease hand each row to one."""
+    group = await _group(world, receiver.url("shared"))
+    messages = [f"メッセージ {n}" for n in range(30)]
+    async with world.api() as session:
+        await session.execute(text(f"SET LOCAL ROLE {API_ROLE}"))
+        for message in messages:
+            await enqueue(session, group, "OUTPUT_ADDED", message)
+        await session.commit()
+    senders = [WebhookSender(world.url, world.settings) for _ in range(2)]
+    for sender in senders:
+        sender.start()
+    try:
+        got = [await receiver.next() for _ in messages]
+        rows = await _settled(world, group, len(messages))
+    finally:
+        for sender in senders:
+            await sender.close()
+    assert sorted(body["text"] for _, _, body in got) == sorted(messages)
+    assert receiver.received.empty()
+    assert {(r.status, r.attempts) for r in rows} == {("SENT", 1)}
+    assert sum(sender.sent for sender in senders) == len(messages)
