@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.app import create_app
 from service.cli import prepare_database
@@ -346,3 +346,28 @@ async def test_two_senders_post_each_message_once(world: World, receiver: Receiv
     assert receiver.received.empty()
     assert {(r.status, r.attempts) for r in rows} == {("SENT", 1)}
     assert sum(sender.sent for sender in senders) == len(messages)
+
+
+async def test_mutations_in_the_suite_s_rolled_back_harness_can_queue(
+    connection: AsyncConnection,
+) -> None:
+    """The suite's one-transaction harness (the mutations' tests): enqueue works there as the
+    API role, and the row goes with the test's rollback."""
+    await connection.execute(text(MAINTENANCE))
+    group = await connection.scalar(
+        text(
+            "INSERT INTO working_group (slug, name, kind, status, lead_prefecture, webhook_url) "
+            "VALUES ('hooks-harness', '通知WG', 'BUSINESS_CREATION', 'ACTIVE', true, "
+            "'https://hooks.example.org/x') RETURNING id"
+        )
+    )
+    session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
+    async with session.begin():
+        await session.execute(text(f"SET LOCAL ROLE {API_ROLE}"))
+        await enqueue(session, group, "MEETING_RECORDED", "会合")
+        await session.execute(text("RESET ROLE"))
+    rows = await connection.execute(
+        text("SELECT event, payload FROM webhook_delivery WHERE working_group_id = :g"),
+        {"g": group},
+    )
+    assert [tuple(r) for r in rows] == [("MEETING_RECORDED", {"text": "会合"})]
