@@ -14,7 +14,7 @@ Row-level security on these tables (enabled, forced, its SELECT policies) is the
 revision's (f0a1b2c3d4e5): these write policies apply with it.
 
 Revision ID: e8f9a0b1c2d3
-Revises: f0a1b2c3d4e5
+Revises: f0a1b2c3d4e5, f9a0b1c2d3e4
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -24,8 +24,9 @@ from alembic import op
 
 revision: str = "e8f9a0b1c2d3"
 # Written on d7e8f9a0b1c2; chained after the reads' grants (b0c1d2e3f4a6) and the access
-# revision (f0a1b2c3d4e5, row-level security) so that the branch has one head.
-down_revision: str | None = "f0a1b2c3d4e5"
+# revision (f0a1b2c3d4e5, row-level security), merging the webhooks' (f9a0b1c2d3e4), so that
+# the branch has one head (the lead re-chains at merge).
+down_revision: tuple[str, ...] | None = ("f0a1b2c3d4e5", "f9a0b1c2d3e4")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,6 +29,7 @@ from service.models.working_group import (
     WorkingGroupStatus,
 )
 from service.open_data.fields import is_http_url
+from service.working_groups import webhooks
 from service.working_groups.repository import (
     WorkingGroupRepository,
     adviser_t,
@@ -696,11 +697,9 @@ class WorkingGroupWriteService:
             return output
 
     async def _notify(self, working_group_id: int, event: str, text: str) -> None:
-        """The one place a write tells the group's chat (recordMeeting, addOutput,
-        decideMembership): the message is to be queued in this transaction, in the webhook's
-        outbox, by ``service.working_groups.webhooks.enqueue(db, working_group_id, event,
-        text)``. That module is not in this branch yet, so nothing is queued here."""
-        del working_group_id, event, text
+        """Queue the group's chat message in this transaction (the webhook's outbox: sent after
+        commit, nothing for a rolled-back mutation)."""
+        await webhooks.enqueue(await self.db.orm(), working_group_id, event, text)
 
 
 def _now() -> Any:

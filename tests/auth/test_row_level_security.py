@@ -108,7 +108,7 @@ async def test_every_table_with_row_level_security_holds_its_owner_too(
             )
         )
     ).all()
-    assert len(tables) == 27
+    assert len(tables) == 28
     for table in tables:
         assert table.relforcerowsecurity, table.relname
         policies = (
@@ -145,8 +145,8 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    # 47, and the four write judges of e8f9a0b1c2d3 (working groups' writes).
-    assert len(functions) == 51
+    # 47 and webhooks' one, and the four write judges of e8f9a0b1c2d3 (WG writes).
+    assert len(functions) == 52
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name

@@ -385,9 +385,9 @@ async def test_a_municipality_asks_to_join_and_the_lead_accepts(
     )
     assert codes(again["requestMembership"]) == [(["input", "workingGroup"], "CONFLICT")]
     decision = {"membership": membership["id"], "version": 1, "decision": "ACCEPT"}
-    # A member is not the lead.
+    # A member is not the lead: another's request is not even visible to it.
     body = data_of(await gql(DECIDE_MEMBERSHIP, {"input": decision}, token=groups.staff(KAINAN)))
-    assert codes(body["decideMembership"]) == [(["input", "membership"], "FORBIDDEN")]
+    assert codes(body["decideMembership"]) == [(["input", "membership"], "NOT_FOUND")]
     body = data_of(await gql(DECIDE_MEMBERSHIP, {"input": decision}, token=groups.staff(WAKAYAMA)))
     assert body["decideMembership"]["membership"]["status"] == "ACTIVE"
     body = data_of(
@@ -408,7 +408,8 @@ async def test_accept_membership_is_the_issues_name(gql: GraphQL, groups: Groups
             ACCEPT, {"input": {"membership": key, "version": 1}}, token=groups.staff(WAKAYAMA)
         )
     )
-    assert codes(body["acceptMembership"]) == [(["input", "membership"], "FORBIDDEN")]
+    # The prefecture leads: 和歌山市 does not see 海南市's request.
+    assert codes(body["acceptMembership"]) == [(["input", "membership"], "NOT_FOUND")]
     body = data_of(
         await gql(ACCEPT, {"input": {"membership": key, "version": 1}}, token=groups.admin)
     )
@@ -417,9 +418,14 @@ async def test_accept_membership_is_the_issues_name(gql: GraphQL, groups: Groups
 
 async def test_only_an_active_group_takes_requests(gql: GraphQL, groups: Groups) -> None:
     body = data_of(
-        await gql(REQUEST, {"input": {"workingGroup": "proposal"}}, token=groups.staff(KAINAN))
+        await gql(REQUEST, {"input": {"workingGroup": "proposal"}}, token=groups.staff(WAKAYAMA))
     )
     assert codes(body["requestMembership"]) == [(["input", "workingGroup"], "GROUP_NOT_OPEN")]
+    # A proposal is not visible to another municipality.
+    body = data_of(
+        await gql(REQUEST, {"input": {"workingGroup": "proposal"}}, token=groups.staff(KAINAN))
+    )
+    assert codes(body["requestMembership"]) == [(["input", "workingGroup"], "NOT_FOUND")]
     body = data_of(await gql(REQUEST, {"input": {"workingGroup": "training"}}, token=groups.admin))
     assert codes(body["requestMembership"]) == [(["input", "workingGroup"], "FORBIDDEN")]
 
@@ -506,3 +512,26 @@ async def test_a_member_adds_an_output(gql: GraphQL, groups: Groups) -> None:
         await gql(OUTPUT, {"input": {**output, "workingGroup": "nothing"}}, token=groups.admin)
     )
     assert codes(body["addOutput"]) == [(["input", "workingGroup"], "NOT_FOUND")]
+
+
+async def test_a_meeting_queues_the_groups_chat_message(
+    gql: GraphQL, groups: Groups, connection: AsyncConnection
+) -> None:
+    await connection.execute(
+        text("UPDATE working_group SET webhook_url = 'https://hooks.example/T1' WHERE id = :g"),
+        {"g": groups.active},
+    )
+    body = data_of(await gql(MEETING, {"input": meeting()}, token=groups.staff(WAKAYAMA)))
+    assert body["recordMeeting"]["userErrors"] == []
+    output = {"workingGroup": "training", "kind": "DOCUMENT", "title": "報告書"}
+    data_of(await gql(OUTPUT, {"input": output}, token=groups.staff(WAKAYAMA)))
+    # A refused write queues nothing.
+    data_of(await gql(OUTPUT, {"input": output}, token=groups.staff(KITAYAMA)))
+    events = [
+        r[0]
+        for r in await connection.execute(
+            text("SELECT event FROM webhook_delivery WHERE working_group_id = :g ORDER BY id"),
+            {"g": groups.active},
+        )
+    ]
+    assert events == ["meeting_recorded", "output_added"]
