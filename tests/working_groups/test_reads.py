@@ -407,3 +407,21 @@ async def test_compiled_as_every_principal(
     before = len(conftest.executors_compared)
     data_of(await gql(EVERYTHING, token=token))
     assert len(conftest.executors_compared) == before + 1, "not compiled"
+
+
+async def test_meetings_take_a_checked_page_size(gql: GraphQL, connection: AsyncConnection) -> None:
+    board = await _board(connection)
+    for day in range(1, 13):
+        await wgf.create_meeting(
+            connection, group_id=board.groups["generative-ai"], held_on=date(2026, 6, day)
+        )
+    query = (
+        'query($n: Int!) { workingGroup(slug: "generative-ai") { all: meetings { heldOn } '
+        "few: meetings(first: $n) { heldOn } } }"
+    )
+    group = data_of(await gql(query, {"n": 3}))["workingGroup"]
+    assert len(group["all"]) == 10  # the default page
+    assert [m["heldOn"] for m in group["few"]] == ["2026-06-12", "2026-06-11", "2026-06-10"]
+    error = error_of(await gql(query, {"n": 1000}))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert data_of(await gql(LIST, {"status": None}))["workingGroups"]["totalCount"] == 3
