@@ -14,6 +14,8 @@ from resolvers.open_data import OpenDataMutation, OpenDataQuery
 from resolvers.open_data_coverage import OpenDataCoverageQuery
 from resolvers.tiers import TierMutation, TierQuery
 from resolvers.viewer import ViewerQuery
+from resolvers.working_groups import WorkingGroupQuery
+from resolvers.working_groups_writes import WorkingGroupMutation
 
 
 @strawberry.type(description="Everything a client can read.")
@@ -25,6 +27,7 @@ class Query(
     DispatchQuery,
     OpenDataQuery,
     OpenDataCoverageQuery,
+    WorkingGroupQuery,
     AuditQuery,
     NodeQuery,
 ):
@@ -35,7 +38,9 @@ class Query(
     description="Everything a client can change: each mutation takes one `input` and answers "
     'with a payload holding the changed object and `userErrors` (ARCHITECTURE.md, "Writes").'
 )
-class Mutation(DispatchMutation, OpenDataMutation, AssessmentMutation, TierMutation):
+class Mutation(
+    DispatchMutation, OpenDataMutation, AssessmentMutation, TierMutation, WorkingGroupMutation
+):
     pass
 
 

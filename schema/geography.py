@@ -22,15 +22,18 @@ from service.models import MunicipalityKind as MunicipalityKindModel
 from service.models import Prefecture as PrefectureModel
 from service.models import Region as RegionModel
 from service.models import TierAssignment as TierAssignmentModel
+from service.models import WorkingGroup as WorkingGroupModel
 from service.models.views import municipality_month
 from service.models.views import score as score_v
 from service.pagination import check_page_size
+from service.working_groups.reads import MUNICIPALITY_GROUP_LINK
 
 if TYPE_CHECKING:
     from schema.assessments import AssessmentResponse, AssessmentScore
     from schema.dispatch import DispatchAssignment, DispatchRequest, MunicipalityMonth
     from schema.open_data import Dataset
     from schema.tiers import TierAssignment
+    from schema.working_groups import WorkingGroup
 
 prefecture_t = PrefectureModel.__table__
 region_t = RegionModel.__table__
@@ -41,6 +44,7 @@ dispatch_assignment_t = DispatchAssignmentModel.__table__
 request_t = DispatchRequestModel.__table__
 dataset_t = DatasetModel.__table__
 publisher_t = PublisherModel.__table__
+working_group_t = WorkingGroupModel.__table__
 
 MunicipalityKind = strawberry.enum(
     MunicipalityKindModel,
@@ -202,6 +206,17 @@ KIND_LABEL = case(
             (publisher_t.c.dataset_modified_on.desc().nulls_last(), publisher_t.c.dataset_id),
             through=(publisher_t, publisher_t.c.dataset_id == dataset_t.c.id),
         ),
+        # Groups it is an active member of or leads (schema/working_groups.py).
+        "working_groups": ToMany(
+            "WorkingGroup",
+            municipality_t.c.id,
+            MUNICIPALITY_GROUP_LINK.c.municipality_id,
+            (working_group_t.c.slug,),
+            through=(
+                MUNICIPALITY_GROUP_LINK,
+                MUNICIPALITY_GROUP_LINK.c.working_group_id == working_group_t.c.id,
+            ),
+        ),
     },
 )
 @strawberry.type(description="A municipality (市町村), identified by its 6-digit code.")
@@ -288,3 +303,12 @@ class Municipality(Node):
         self, info: Info
     ) -> list[Annotated[MunicipalityMonth, strawberry.lazy("schema.dispatch")]]:
         return await info.context.loaders.load_related(self, "dispatch_sessions_by_month")
+
+    @strawberry.field(
+        description="ワーキンググループ / Working groups the municipality is an active member "
+        "of or leads, by slug, as far as visible."
+    )
+    async def working_groups(
+        self, info: Info
+    ) -> list[Annotated[WorkingGroup, strawberry.lazy("schema.working_groups")]]:
+        return await info.context.loaders.load_related(self, "working_groups")

@@ -29,6 +29,7 @@ from auth.principal import Principal, Role
 from seeds import demo, demo_assessment
 from seeds.demo_assessment_loader import write_assessments
 from seeds.demo_catalog_loader import write_catalog
+from seeds.demo_working_groups import remove_working_groups, write_working_groups
 from service.database import RequestSession
 from service.dispatch.assignments import AssignmentService
 from service.dispatch.profiles import ExpertProfile, ProfileService, ProgrammeRules, Window
@@ -120,6 +121,8 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
     if any(present.values()):
         outcome = DemoOutcome(False, present)
         logger.info("demo data is there already (%s): nothing written", outcome)
+        # A demo of before the working groups gets them (written once, like the rest).
+        await write_working_groups(connection)
         return outcome
     real = (
         await connection.execute(
@@ -155,6 +158,8 @@ async def seed_demo(connection: AsyncConnection, now: datetime | None = None) ->
     await write_assessments(connection, sessionmaker)
     # Back to the owner for the rest of the caller's transaction.
     await connection.execute(text("RESET ROLE"))
+    # The working groups (seeds/demo_working_groups.py): their advisers are the demo's experts.
+    await write_working_groups(connection)
     outcome = DemoOutcome(True, await synthetic_rows(connection))
     logger.info("demo data written, all flagged synthetic: %s", outcome)
     return outcome
@@ -181,7 +186,8 @@ async def remove_demo(connection: AsyncConnection) -> DemoOutcome:
             + ". Removing the demo would delete them or leave them dangling, so nothing was "
             "removed; delete or move them first"
         )
-    removed = {}
+    # The demo's working groups first: their advisers reference the demo's experts.
+    removed = {table: n for table, n in (await remove_working_groups(connection)).items() if n}
     # The demo catalog: its publishers and distributions go with their datasets (cascade).
     result = await connection.execute(delete(dataset_t).where(dataset_t.c.synthetic))
     removed[dataset_t.name] = int(result.rowcount)  # type: ignore[attr-defined]

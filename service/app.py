@@ -29,6 +29,7 @@ from service.open_data.ckan import CkanApi
 from service.open_data.interchange_http import Reader
 from service.open_data.jsonld import JsonLdEndpoints
 from service.settings import Settings, get_settings
+from service.working_groups.webhooks import WebhookSender
 
 logger = logging.getLogger("dxlink")
 
@@ -64,10 +65,17 @@ def create_app(
         gc.collect()
         gc.freeze()
         graphql_app.hub = ChangeHub(db.listen_url, settings)
+        # The chat webhooks' sender runs on the owner's login (DATABASE_URL), which the app has
+        # only when it made its own database; a test's database never commits.
+        sender = WebhookSender(database_url, settings) if owned and database_url else None
+        if sender is not None and settings.webhooks:
+            sender.start()
         try:
             yield
         finally:
             # Subscriptions end and the listener's connection closes before the pools do.
+            if sender is not None:
+                await sender.close()
             await graphql_app.hub.close()
             graphql_app.schema.documents.close()
             if owned:

@@ -125,6 +125,17 @@ class Settings(BaseSettings):
     # most this many; 0 turns the cache off.
     result_cache_size: int = Field(default=1000, ge=0)
 
+    # Working groups' chat webhooks (service/working_groups/webhooks.py): the sender of each API
+    # process, the HTTP timeout of one POST, how often it sweeps the outbox for missed
+    # notifications and due retries, the first retry's wait (doubled per failure, capped, with
+    # jitter), and the attempts after which a message is given up (FAILED).
+    webhooks: bool = True
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    webhook_sweep_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_seconds: float = Field(default=2.0, ge=0)
+    webhook_backoff_max_seconds: float = Field(default=600.0, ge=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+
     # Aggregates are public only when every group holds at least this many municipalities.
     aggregate_threshold: int = Field(default=3, ge=1)
 

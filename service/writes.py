@@ -95,6 +95,10 @@ class Code(Enum):
     UNMAPPED_COLUMN = "a CSV column names no question of the round's framework"
     DUPLICATE_COLUMN = "two CSV columns name the same question"
     DUPLICATE_MUNICIPALITY = "a municipality has two rows in the CSV"
+    NOT_PROPOSED = "the working group is not a proposal waiting for a decision"
+    GROUP_NOT_OPEN = "the working group is not active"
+    NOT_REQUESTED = "the membership is not a request waiting for a decision"
+    NOT_A_MEMBER = "the municipality is not an active member of the working group"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from auth.principal import Role
 from auth.tokens import mint_token
 from seeds import demo, demo_assessment
 from seeds.demo_loader import SUBJECT
+from seeds.demo_working_groups import TABLES as WORKING_GROUP_TABLES
 from service.app import create_app
 from service.cli import main as cli_main
 from service.database import API_ROLE, Database
@@ -125,6 +126,23 @@ async def _counts(url: str, condition: str = "true") -> dict[str, int]:
         rows = await _rows(url, f"SELECT count(*) FROM {table} WHERE {condition}")
         counts[table] = rows[0][0]
     return counts
+
+
+async def _audited_working_groups(url: str) -> dict[str, int]:
+    """The demo's working groups' synthetic rows, of the tables the audit trigger watches."""
+    names = [t.name for t in WORKING_GROUP_TABLES]
+    audited = await _rows(
+        url,
+        "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE t.tgname = 'audit' AND c.relname = ANY($1::text[])",
+        names,
+    )
+    return {
+        r["relname"]: (await _rows(url, f"SELECT count(*) FROM {r['relname']} WHERE synthetic"))[0][
+            0
+        ]
+        for r in audited
+    }
 
 
 async def _all_counts(url: str) -> dict[str, int]:
@@ -359,7 +377,8 @@ async def test_every_demo_record_is_synthetic_and_audited_as_the_demo(seeded: Se
             continue
         assert record["synthetic"] == "true", record
         inserted[record["entity"]] += record["action"] == "insert"
-    assert dict(inserted) == counts
+    # The demo's working groups (seeds/demo_working_groups.py), where the audit watches them.
+    assert dict(inserted) == {**counts, **await _audited_working_groups(seeded.url)}
     assert parts == {
         **{
             table: (await _rows(seeded.url, f"SELECT count(*) FROM {table}"))[0][0]
@@ -853,6 +872,7 @@ def test_removal_deletes_the_synthetic_rows_and_nothing_else(
         for table in RUBRIC_PARTS
     }
     assert all(rubric_parts.values())
+    working_groups = asyncio.run(_audited_working_groups(managed.url))
     assert dxlink(managed.url, settings, managed.data_dir, *remove, **managed.env) == 0
     assert set((asyncio.run(_counts(managed.url, "synthetic"))).values()) == {0}
     assert asyncio.run(_snapshot(managed.url)) == before
@@ -867,6 +887,7 @@ def test_removal_deletes_the_synthetic_rows_and_nothing_else(
     assert {r["entity"]: r["n"] for r in deleted} == {
         **{t: n for t, n in demo_rows.items() if n},
         **rubric_parts,
+        **working_groups,
     }
 
 

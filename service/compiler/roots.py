@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION
 from schema.mapping import REGISTRY
 from schema.node import decode_global_id
 from service.compiler import catalog
+from service.compiler import working_groups as wg
 from service.compiler.binding import Arg, Context, NotCompilable
 from service.compiler.objects import (
     connection,
@@ -672,6 +673,11 @@ ROOTS: dict[str, RootBuilder] = {
     "kpiProgress": _kpi_progress,
     "assessmentAnswerCounts": _answer_counts,
     "assessmentAggregate": _assessment_aggregate,
+    "dxGoals": wg.dx_goals,
+    "dxGoal": wg.dx_goal,
+    "workingGroups": wg.working_groups,
+    "workingGroup": wg.working_group,
+    "participationCoverage": wg.participation_coverage,
 }
 
 # The tables each root's answer depends on beyond what its statement reads directly: those its

@@ -27,6 +27,10 @@ CHECKED_FIRST = {
     "ck_dataset_themes_known": "open_data/datasets.py _values (the dataset_theme table)",
     "ck_dataset_publisher_one_publisher": "open_data/datasets.py _publishers (one key each)",
     "uq_tier_assignment_municipality_id_snapshot_on": "tiers/writes.py classify (its ON CONFLICT)",
+    "ck_working_group_adviser_one_person": "working_groups/writes.py assign_adviser (one of them)",
+    "ck_working_group_attendance_attendees_range": "working_groups/writes.py record_meeting",
+    "ck_working_group_one_lead": "working_groups/writes.py create (lead or ledByPrefecture)",
+    "ck_working_group_period_ordered": "working_groups/writes.py (no mutation sets closed_on)",
     # Enumerations: the values come from GraphQL enums and the services, never from text.
     "ck_dispatch_assignment_assignment_status": "AssignmentStatus",
     "ck_dispatch_request_request_status": "RequestStatus",
@@ -34,6 +38,11 @@ CHECKED_FIRST = {
     "ck_dispatch_visit_visit_status": "VisitStatus",
     "ck_dataset_dataset_status": "DatasetStatus",
     "ck_assessment_response_response_status": "ResponseStatus",
+    "ck_working_group_meeting_meeting_mode": "MeetingMode",
+    "ck_working_group_membership_membership_status": "MembershipStatus",
+    "ck_working_group_output_output_kind": "OutputKind",
+    "ck_working_group_working_group_kind": "WorkingGroupKind",
+    "ck_working_group_working_group_status": "WorkingGroupStatus",
 }
 
 

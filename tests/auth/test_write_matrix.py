@@ -23,15 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth import policy
 from auth.policy import COMPOSITE_WRITES, POLICY, Rows
-from auth.principal import Principal
+from auth.principal import Principal, Role
 from resolvers import Mutation
 from schema.node import decode_global_id, encode_global_id
 from service.models import AuditRecord
 from service.settings import Settings
 from tests import factories as f
 from tests.auth.test_policy_matrix import expected_visible, token_for
-from tests.auth.world import FAR, OWN, PRINCIPAL_NAMES, Row, World, build_world
+from tests.auth.world import FAR, NEIGHBOUR, OWN, PRINCIPAL_NAMES, Row, World, build_world
 from tests.conftest import GraphQL, data_of
+from tests.working_groups import factories as wg
 
 LAYERS = ["query+rls", "rls-only"]
 
@@ -55,6 +56,10 @@ class Targets:
     draft_response: int  # 和歌山市's complete draft in the open round 2099-04
     submitted_response: int  # 和歌山市's submitted response in the (closed) round 2024-04
     tier: int  # 和歌山市's tier assignment (2024-11-30, version 1)
+    wg_active: int  # an active group led by 和歌山市 (its only active member)
+    wg_open: int  # an active group the prefecture leads, without members
+    wg_proposed: int  # a group 和歌山市 proposed, to be decided
+    wg_request: int  # 海南市's request to join wg_active (version 1)
 
     def row(self, type_name: str, key: int, municipality: int | None, expert: int | None) -> Row:
         return Row(encode_global_id(type_name, key), municipality, expert)
@@ -135,6 +140,24 @@ async def targets(connection: AsyncConnection) -> Targets:
     await f.create_rubric(
         connection, weights={"step1": 1}, points={("1-1", "策定済み"): 5}, thresholds={1: 0}
     )
+    goal = await wg.create_goal(connection, code="GM")
+    wg_active = await wg.create_group(connection, lead=OWN, goals=(goal,), slug="matrix-active")
+    await wg.create_membership(connection, group_id=wg_active, code=OWN)
+    wg_request = await wg.create_membership(
+        connection, group_id=wg_active, code=NEIGHBOUR, status="REQUESTED"
+    )
+    wg_open = await wg.create_group(connection, goals=(goal,), slug="matrix-open")
+    wg_proposed = await wg.create_group(
+        connection,
+        lead=OWN,
+        goals=(goal,),
+        slug="matrix-proposed",
+        kind="SELF_INITIATED",
+        status="PROPOSED",
+        started_on=None,
+        proposed_by_municipality_id=own,
+    )
+    await wg.create_membership(connection, group_id=wg_proposed, code=OWN)
     return Targets(
         world=world,
         programme=programme,
@@ -162,6 +185,10 @@ async def targets(connection: AsyncConnection) -> Targets:
         tier=await connection.scalar(
             text("SELECT id FROM tier_assignment WHERE municipality_id = :m"), {"m": own}
         ),
+        wg_active=wg_active,
+        wg_open=wg_open,
+        wg_proposed=wg_proposed,
+        wg_request=wg_request,
     )
 
 
@@ -173,6 +200,10 @@ class Where:
     municipality: int | None = None
     expert: int | None = None
     publishers: frozenset[int] = frozenset()
+    # A working group's region, lead municipality and active members (the lead included).
+    region: int | None = None
+    lead: int | None = None
+    members: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -186,6 +217,10 @@ class Case:
     targets: Callable[[Targets], list[Row]]
     # Whether the change is in the database (read as the owner): a query with its `:k`.
     written: tuple[str, Callable[[Targets], Any]]
+    # Whether the principal reads the first row the mutation names, where `targets` cannot say
+    # (the working groups' rows: their read rules run in tests/working_groups/test_access.py);
+    # `targets` then lists the rows named after it.
+    visible: Callable[[Principal], bool] | None = None
 
 
 def gid(type_name: str, key: Any) -> str:
@@ -483,7 +518,136 @@ CASES: dict[str, Case] = {
             lambda t: t.tier,
         ),
     ),
+    # Working groups: an active group is public; a proposal and a request to join are the
+    # prefecture's and 和歌山市's to read (its proposer, the lead), NOT_FOUND to the others.
+    "proposeWorkingGroup": Case(
+        input=lambda t: {
+            "name": "マトリクス提案WG",
+            "theme": "研修",
+            "purpose": "共同研修",
+            "expectedOutputs": "カリキュラム",
+            "goals": ["GM"],
+            "leadMunicipality": OWN,
+        },
+        scope=lambda t, p: Where(t.own, region=t.world.region_of[t.own]),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM working_group WHERE name = :k",
+            lambda t: "マトリクス提案WG",
+        ),
+    ),
+    "decideWorkingGroup": Case(
+        input=lambda t: {"workingGroup": "matrix-proposed", "version": 1, "decision": "APPROVE"},
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        visible=lambda p: _reads_proposals_and_requests(p),
+        written=(
+            "SELECT status = 'ACTIVE' FROM working_group WHERE id = :k",
+            lambda t: t.wg_proposed,
+        ),
+    ),
+    "createWorkingGroup": Case(
+        input=lambda t: {
+            "name": "マトリクス事業創出WG",
+            "theme": "共同調達",
+            "purpose": "グループウェアの共同調達",
+            "expectedOutputs": "仕様書",
+            "goals": ["GM"],
+            "ledByPrefecture": True,
+        },
+        scope=lambda t, p: Where(),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM working_group WHERE name = :k",
+            lambda t: "マトリクス事業創出WG",
+        ),
+    ),
+    "updateWorkingGroup": Case(
+        input=lambda t: {"workingGroup": "matrix-active", "version": 1, "publicSummary": "概要"},
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        written=(
+            "SELECT public_summary = '概要' FROM working_group WHERE id = :k",
+            lambda t: t.wg_active,
+        ),
+    ),
+    "assignWorkingGroupAdviser": Case(
+        input=lambda t: {"workingGroup": "matrix-active", "expert": gid("Expert", t.new_expert)},
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [_expert_d(t)],
+        visible=lambda p: True,  # an active group is public
+        written=(
+            "SELECT count(*) = 1 FROM working_group_adviser WHERE working_group_id = :k",
+            lambda t: t.wg_active,
+        ),
+    ),
+    "requestMembership": Case(
+        input=lambda t: {"workingGroup": "matrix-open", "contactRole": "企画課"},
+        scope=lambda t, p: Where(p.municipality_id),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM working_group_membership WHERE working_group_id = :k",
+            lambda t: t.wg_open,
+        ),
+    ),
+    "decideMembership": Case(
+        input=lambda t: {
+            "membership": gid("WorkingGroupMembership", t.wg_request),
+            "version": 1,
+            "decision": "ACCEPT",
+        },
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        visible=lambda p: _reads_proposals_and_requests(p),
+        written=(
+            "SELECT status = 'ACTIVE' FROM working_group_membership WHERE id = :k",
+            lambda t: t.wg_request,
+        ),
+    ),
+    "acceptMembership": Case(
+        input=lambda t: {"membership": gid("WorkingGroupMembership", t.wg_request), "version": 1},
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        visible=lambda p: _reads_proposals_and_requests(p),
+        written=(
+            "SELECT status = 'ACTIVE' FROM working_group_membership WHERE id = :k",
+            lambda t: t.wg_request,
+        ),
+    ),
+    "recordMeeting": Case(
+        input=lambda t: {
+            "workingGroup": "matrix-active",
+            "heldOn": "2026-11-20",
+            "mode": "ONLINE",
+            "title": "第1回",
+            "attendance": [{"municipality": OWN, "attendees": 2}],
+        },
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM working_group_meeting WHERE working_group_id = :k",
+            lambda t: t.wg_active,
+        ),
+    ),
+    "addOutput": Case(
+        input=lambda t: {"workingGroup": "matrix-active", "kind": "DOCUMENT", "title": "報告書"},
+        scope=lambda t, p: _group_where(t),
+        targets=lambda t: [],
+        written=(
+            "SELECT count(*) = 1 FROM working_group_output WHERE working_group_id = :k",
+            lambda t: t.wg_active,
+        ),
+    ),
 }
+
+
+def _reads_proposals_and_requests(p: Principal) -> bool:
+    return p.role is Role.prefecture_admin or p.municipality_code == OWN
+
+
+def _group_where(t: Targets) -> Where:
+    """A group led by 和歌山市 (its row's municipality, its only active member)."""
+    return Where(t.own, lead=t.own, members=frozenset({t.own}))
 
 
 def _mutation_names() -> set[str]:
@@ -519,6 +683,15 @@ def admits(rule: Rows, principal: Principal, where: Where) -> bool:
             return where.expert is not None and where.expert == principal.expert_id
         case Rows.OWN_DATASET:
             return principal.municipality_id in where.publishers
+        case Rows.REGION:
+            return where.region is not None and where.region == principal.region_id
+        case Rows.WG_LEAD:
+            return where.lead is not None and where.lead == principal.municipality_id
+        case Rows.WG_MEMBER:
+            return principal.municipality_id is not None and (
+                principal.municipality_id == where.lead
+                or principal.municipality_id in where.members
+            )
         case Rows.NONE:
             return False
     raise AssertionError(f"{rule} is not a write rule")
@@ -571,6 +744,8 @@ async def test_write(
     check, key = case.written
     written = bool(await connection.scalar(text(check), {"k": key(targets)}))
     named = [readable(row, principal, targets.world) for row in case.targets(targets)]
+    if case.visible is not None:
+        named = [case.visible(principal), *named]
     if allowed(mutation, principal, case.scope(targets, principal)):
         assert errors == [], (mutation, who)
         assert written, (mutation, who)
