@@ -67,6 +67,13 @@ def render() -> str:
         Rows.PUBLISHED: "published",
         Rows.PUBLISHED_OR_OWN: "published + own drafts",
         Rows.OWN_DATASET: "own datasets",
+        Rows.OWN_PRODUCER: "own",
+        Rows.WG_VISIBLE: "visible groups",
+        Rows.WG_PARTICIPANT: "groups taken part in",
+        Rows.WG_PUBLISHED: "published of visible groups + groups taken part in",
+        Rows.WG_ACTIVE_OR_OWN: "active of visible groups + own + led groups'",
+        Rows.WG_MEMBER: "groups a member of",
+        Rows.WG_LEAD: "groups led",
     }
     for name, entity in POLICY.items():
         if name in PUBLIC_TYPES:

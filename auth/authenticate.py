@@ -91,6 +91,12 @@ class Authenticator:
                 # exists, and nothing else (migration e6f7a8b9c0d1).
                 exists = await connection.scalar(select(func.dxlink_expert_exists(int(value))))
                 return {"expert_id": int(value)} if exists else None
+            if role is Role.producer:
+                if not value.isdigit() or len(value) > 9:
+                    return None
+                # Producers, like experts, are not the public's to read (migration f0a1b2c3d4e5).
+                exists = await connection.scalar(select(func.dxlink_producer_exists(int(value))))
+                return {"producer_id": int(value)} if exists else None
             row = (
                 await connection.execute(
                     select(Region.id).where(or_(Region.name == value, Region.short_name == value))

@@ -22,7 +22,7 @@ MAX_NUMERIC_DATE = 253_402_300_799
 SUBJECT_MAX_LENGTH = 200
 # No scope value (a region name, a code) comes close; the bound keeps reasons and caches small.
 SCOPE_MAX_LENGTH = 100
-_INT4_MAX = 2**31 - 1  # expert.id is a PostgreSQL integer
+_INT4_MAX = 2**31 - 1  # expert.id and producer.id are PostgreSQL integers
 _EXPERT_ID = re.compile(r"[1-9][0-9]{0,9}")  # ASCII only: str.isdigit() also takes '²' and '７'
 _MUNICIPALITY_CODE = re.compile(r"[0-9]{6}")
 # Control characters (NUL breaks PostgreSQL text) and lone surrogates (not encodable as UTF-8).
@@ -134,12 +134,19 @@ def _check_role(claims: dict[str, Any]) -> None:
             raise AuthenticationError(
                 "claim expert must be an expert id (a positive integer, or its digits as a string)"
             )
+    elif scope_claim == "producer":
+        if not is_expert_id(claims[scope_claim]):
+            raise AuthenticationError(
+                "claim producer must be a producer id (a positive integer, or its digits as a "
+                "string)"
+            )
     else:
         _text(claims, scope_claim, SCOPE_MAX_LENGTH)
 
 
 def is_expert_id(value: Any) -> bool:
-    """An expert id as a token may carry it: a JSON integer, or its canonical decimal string."""
+    """An expert id (or a producer id: both are PostgreSQL integers) as a token may carry it: a
+    JSON integer, or its canonical decimal string."""
     if isinstance(value, str) and _EXPERT_ID.fullmatch(value):
         value = int(value)
     return type(value) is int and 1 <= value <= _INT4_MAX

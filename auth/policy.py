@@ -20,7 +20,20 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, cast, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from auth.principal import Principal, Role
 from service.models import (
@@ -35,13 +48,21 @@ from service.models import (
     Expert,
     ExpertAvailability,
     Municipality,
+    Producer,
     TierAssignment,
+    WorkingGroup,
+    WorkingGroupAdviser,
+    WorkingGroupAttendance,
+    WorkingGroupMeeting,
+    WorkingGroupMembership,
+    WorkingGroupOutput,
 )
 from service.models.dispatch import AssignmentStatus
 from service.models.open_data import DatasetStatus
 from service.models.views import score as score_v
 from service.models.views import score_point as score_point_v
 from service.models.views import section_score as section_score_v
+from service.models.working_group import MembershipStatus, WorkingGroupStatus
 
 # Tests switch this off to show that row-level security alone still hides the rows.
 QUERY_LAYER = True
@@ -61,6 +82,27 @@ class Rows(Enum):
     PUBLISHED = "published rows"
     PUBLISHED_OR_OWN = "published rows, and drafts the principal's municipality publishes"
     OWN_DATASET = "rows of datasets the principal's municipality publishes (or created)"
+    OWN_PRODUCER = "rows of the principal's own producer profile"
+    WG_VISIBLE = (
+        "rows of working groups the principal sees: public groups (active or closed), plus "
+        "proposals the principal's municipality (or, for a regional office, region) made, plus "
+        "groups the principal takes part in (WG_PARTICIPANT)"
+    )
+    WG_PARTICIPANT = (
+        "rows of working groups whose active member or lead is the principal's municipality, "
+        "or that the principal's expert or producer advises"
+    )
+    WG_PUBLISHED = (
+        "published rows of working groups the principal sees (WG_VISIBLE), and every row of "
+        "groups it takes part in (WG_PARTICIPANT)"
+    )
+    WG_ACTIVE_OR_OWN = (
+        "active memberships of working groups the principal sees (WG_VISIBLE), plus the "
+        "principal's municipality's own memberships and every membership of the groups it leads"
+    )
+    # Write rules only (judged on the row's working group, `Scope.working_group_id`).
+    WG_MEMBER = "rows of working groups the principal's municipality is an active member or lead of"
+    WG_LEAD = "rows of working groups the principal's municipality leads"
 
 
 class Action(Enum):
@@ -76,8 +118,9 @@ class Write:
     """Who may do one operation (a mutation) to rows of an entity.
 
     ``rows`` says, role by role, which rows (`Rows.ALL`, `Rows.OWN_MUNICIPALITY`,
-    `Rows.OWN_EXPERT` or `Rows.OWN_DATASET`, judged on the row's scope: its municipality, its
-    expert, the municipalities publishing its dataset); an update may
+    `Rows.OWN_EXPERT`, `Rows.OWN_DATASET`, `Rows.WG_MEMBER` or `Rows.WG_LEAD`, judged on the
+    row's scope: its municipality, its expert, the municipalities publishing its dataset, its
+    working group's lead and active members); an update may
     change ``columns`` only (``version`` and ``updated_at`` always change with it). PostgreSQL
     enforces the same (migration f7a8b9c0d1e2): the service names its operation in the
     transaction-local setting ``dxlink.operation``, the write policies check the role and the
@@ -103,6 +146,9 @@ class EntityPolicy:
     published: ColumnElement[bool] | None = None
     # Whether a given municipality publishes the row (a correlated EXISTS).
     published_by: Callable[[int | None], ColumnElement[bool]] | None = None
+    # The row's working group (its id), for the WG_* rules; ``producer`` its producer.
+    working_group: ColumnElement[Any] | None = None
+    producer: ColumnElement[Any] | None = None
     # Tables without a GraphQL type of their own written under this entity's rules (an
     # answer's chosen options): their write policies judge the row as the entity's.
     also_writes: tuple[str, ...] = ()
@@ -229,6 +275,60 @@ _DATASET_FIELDS = (
 )
 _APPROVAL = ("approved_version", "approved_at", "approved_by")
 
+wg_t = WorkingGroup.__table__
+membership_t = WorkingGroupMembership.__table__
+adviser_t = WorkingGroupAdviser.__table__
+meeting_t = WorkingGroupMeeting.__table__
+attendance_t = WorkingGroupAttendance.__table__
+output_t = WorkingGroupOutput.__table__
+producer_t = Producer.__table__
+
+_attendance_working_group = (
+    select(meeting_t.c.working_group_id)
+    .where(meeting_t.c.id == attendance_t.c.meeting_id)
+    # Explicitly: the attendance row is two levels up (inside the rules' EXISTS).
+    .correlate(attendance_t)
+    .scalar_subquery()
+)
+
+# Working groups: the public groups for everyone, proposals for their proposers, the rest of a
+# group's file (meetings, attendance, advisers, drafts) for those who take part in it, and the
+# prefecture, which runs the programme, everything.
+_WG_PARTICIPANTS = _roles(
+    prefecture_admin=Rows.ALL,
+    municipal_staff=Rows.WG_PARTICIPANT,
+    expert=Rows.WG_PARTICIPANT,
+    producer=Rows.WG_PARTICIPANT,
+)
+
+
+def _wg_everyone(rule: Rows) -> dict[Role, Rows]:
+    return {**dict.fromkeys(Role, rule), Role.prefecture_admin: Rows.ALL}
+
+
+# The chat webhook is a secret of the lead and the prefecture (see `webhook_url_visible`).
+_WEBHOOK_HIDDEN = {
+    role: frozenset({"webhook_url"})
+    for role in (
+        Role.public,
+        Role.expert,
+        Role.producer,
+        Role.dispatch_coordinator,
+        Role.regional_office,
+    )
+}
+
+# The working groups' scoped types (tests/working_groups/test_access.py runs their rules).
+WORKING_GROUP_TYPES = (
+    "Producer",
+    "WorkingGroup",
+    "WorkingGroupMembership",
+    "WorkingGroupAdviser",
+    "WorkingGroupMeeting",
+    "WorkingGroupAttendance",
+    "WorkingGroupOutput",
+)
+
 # Reference data every role reads in full.
 PUBLIC_TYPES = (
     "Prefecture",
@@ -245,6 +345,8 @@ PUBLIC_TYPES = (
     "StandardDatasetColumn",
     "License",
     "DatasetTheme",
+    "DxGoal",
+    "DxGoalIndicator",
 )
 
 POLICY: dict[str, EntityPolicy] = {
@@ -541,6 +643,8 @@ POLICY: dict[str, EntityPolicy] = {
             read={
                 **_roles(**dict.fromkeys((r.value for r in Role), Rows.ALL)),
                 Role.public: Rows.NONE,
+                # A producer works with working groups, not dispatch.
+                Role.producer: Rows.NONE,
             },
         )
         for name, description in (
@@ -558,6 +662,64 @@ POLICY: dict[str, EntityPolicy] = {
             ("OpenDataPublishersYear", "Municipalities publishing open data per fiscal year."),
         )
     },
+    "Producer": EntityPolicy(
+        description="A producer of the programme: for the prefecture, the coordinators and "
+        "the producer itself.",
+        read=_roles(
+            prefecture_admin=Rows.ALL,
+            dispatch_coordinator=Rows.ALL,
+            producer=Rows.OWN_PRODUCER,
+        ),
+        hidden={
+            Role.dispatch_coordinator: frozenset({"contact"}),
+            Role.producer: frozenset({"contact"}),
+        },
+        producer=producer_t.c.id,
+    ),
+    "WorkingGroup": EntityPolicy(
+        description="A working group: active and closed groups are public; proposals and "
+        "declined ones for the prefecture, their proposer and participants. The webhook URL "
+        "for the prefecture and the lead municipality only.",
+        read=_wg_everyone(Rows.WG_VISIBLE),
+        hidden=_WEBHOOK_HIDDEN,
+        working_group=wg_t.c.id,
+        municipality=wg_t.c.lead_municipality_id,
+    ),
+    "WorkingGroupMembership": EntityPolicy(
+        description="A municipality's membership of a group: active ones where the group is "
+        "visible; requests, declined and left ones for the prefecture, the member and the lead.",
+        read=_wg_everyone(Rows.WG_ACTIVE_OR_OWN),
+        hidden={Role.public: frozenset({"contact_role"})},
+        working_group=membership_t.c.working_group_id,
+        municipality=membership_t.c.municipality_id,
+        published=membership_t.c.status == MembershipStatus.ACTIVE,
+    ),
+    "WorkingGroupAdviser": EntityPolicy(
+        description="An expert or producer advising a group: for participants, the "
+        "prefecture and the coordinators.",
+        read={**_WG_PARTICIPANTS, Role.dispatch_coordinator: Rows.ALL},
+        working_group=adviser_t.c.working_group_id,
+        expert=adviser_t.c.expert_id,
+        producer=adviser_t.c.producer_id,
+    ),
+    "WorkingGroupMeeting": EntityPolicy(
+        description="A meeting of a group with its minutes: for participants and the prefecture.",
+        read=_WG_PARTICIPANTS,
+        working_group=meeting_t.c.working_group_id,
+    ),
+    "WorkingGroupAttendance": EntityPolicy(
+        description="A municipality's attendance at a meeting: where the meeting is visible.",
+        read=_WG_PARTICIPANTS,
+        working_group=_attendance_working_group,
+        municipality=attendance_t.c.municipality_id,
+    ),
+    "WorkingGroupOutput": EntityPolicy(
+        description="A group's output: published ones where the group is visible; drafts for "
+        "participants and the prefecture.",
+        read=_wg_everyone(Rows.WG_PUBLISHED),
+        working_group=output_t.c.working_group_id,
+        published=output_t.c.published,
+    ),
     "AuditRecord": EntityPolicy(
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
@@ -596,6 +758,86 @@ def _region_municipalities(region_id: int | None) -> Any:
     return select(municipality_t.c.id).where(municipality_t.c.region_id == region_id)
 
 
+def _wg_led(working_group: Any, principal: Principal) -> ColumnElement[bool]:
+    """Whether the principal's municipality leads the group ``working_group`` (an id)."""
+    if principal.municipality_id is None:
+        return false()
+    # Aliases of their own: the outer select may be of these tables itself.
+    wg = wg_t.alias("policy_wg")
+    return (
+        select(wg.c.id)
+        .where(wg.c.id == working_group, wg.c.lead_municipality_id == principal.municipality_id)
+        .correlate_except(wg)
+        .exists()
+    )
+
+
+def _wg_participant(working_group: Any, principal: Principal) -> ColumnElement[bool]:
+    """Whether the principal takes part in the group: its municipality leads it or is an active
+    member, or its expert or producer advises it (as the database's dxlink_wg_participant)."""
+    conditions: list[ColumnElement[bool]] = []
+    if principal.municipality_id is not None:
+        member = membership_t.alias("policy_member")
+        conditions += [
+            _wg_led(working_group, principal),
+            select(member.c.id)
+            .where(
+                member.c.working_group_id == working_group,
+                member.c.municipality_id == principal.municipality_id,
+                member.c.status == MembershipStatus.ACTIVE,
+            )
+            .correlate_except(member)
+            .exists(),
+        ]
+    for person, person_id in (
+        ("expert_id", principal.expert_id),
+        ("producer_id", principal.producer_id),
+    ):
+        if person_id is not None:
+            adviser = adviser_t.alias("policy_adviser")
+            conditions.append(
+                select(adviser.c.id)
+                .where(adviser.c.working_group_id == working_group, adviser.c[person] == person_id)
+                .correlate_except(adviser)
+                .exists()
+            )
+    return or_(*conditions) if conditions else false()
+
+
+_PUBLIC_WG_STATUSES = (WorkingGroupStatus.ACTIVE, WorkingGroupStatus.CLOSED)
+
+
+def _wg_visible(working_group: Any, principal: Principal) -> ColumnElement[bool]:
+    """Whether the principal sees the group (`Rows.WG_VISIBLE`, as dxlink_wg_visible)."""
+    wg = wg_t.alias("policy_visible_wg")
+    seen = [wg.c.status.in_(_PUBLIC_WG_STATUSES)]
+    if principal.municipality_id is not None:
+        seen.append(wg.c.proposed_by_municipality_id == principal.municipality_id)
+    if principal.role is Role.regional_office and principal.region_id is not None:
+        seen.append(wg.c.proposed_by_region_id == principal.region_id)
+    public = (
+        select(wg.c.id).where(wg.c.id == working_group, or_(*seen)).correlate_except(wg).exists()
+    )
+    return or_(public, _wg_participant(working_group, principal))
+
+
+def webhook_url_visible(principal: Principal) -> ColumnElement[bool]:
+    """Whether a ``working_group`` row's webhook URL is shown to ``principal``: to the
+    prefecture, and to the staff of the group's lead municipality (a condition on the
+    ``working_group`` table's columns; role-based ``hidden`` cannot say "the lead")."""
+    if principal.role is Role.prefecture_admin:
+        return true()
+    if principal.role is Role.municipal_staff and principal.municipality_id is not None:
+        return wg_t.c.lead_municipality_id == principal.municipality_id
+    return false()
+
+
+def webhook_url_column(principal: Principal) -> ColumnElement[Any]:
+    """``working_group.webhook_url`` as ``principal`` reads it: null unless
+    `webhook_url_visible`."""
+    return case((webhook_url_visible(principal), wg_t.c.webhook_url), else_=None)
+
+
 def row_condition(type_name: str, principal: Principal) -> ColumnElement[bool] | None:
     """The WHERE condition limiting ``type_name`` to the rows ``principal`` reads (None: all)."""
     if not QUERY_LAYER:
@@ -632,6 +874,32 @@ def row_condition(type_name: str, principal: Principal) -> ColumnElement[bool] |
             return entity.published
         case Rows.PUBLISHED_OR_OWN if entity.published is not None and entity.published_by:
             return or_(entity.published, entity.published_by(principal.municipality_id))
+        case Rows.OWN_PRODUCER if entity.producer is not None:
+            return entity.producer == principal.producer_id
+        case Rows.WG_VISIBLE if (wg := entity.working_group) is not None:
+            return _wg_visible(wg, principal)
+        case Rows.WG_PARTICIPANT if (wg := entity.working_group) is not None:
+            return _wg_participant(wg, principal)
+        case Rows.WG_PUBLISHED if (wg := entity.working_group) is not None and (
+            entity.published is not None
+        ):
+            return or_(
+                and_(entity.published, _wg_visible(wg, principal)),
+                _wg_participant(wg, principal),
+            )
+        case Rows.WG_ACTIVE_OR_OWN if (wg := entity.working_group) is not None and (
+            entity.published is not None and municipality is not None
+        ):
+            own = (
+                municipality == principal.municipality_id
+                if principal.municipality_id is not None
+                else false()
+            )
+            return or_(
+                and_(entity.published, _wg_visible(wg, principal)),
+                own,
+                _wg_led(wg, principal),
+            )
         case _:
             return false()
 
@@ -652,6 +920,26 @@ class Scope:
     expert_id: int | None = None
     # The municipalities publishing (or leading) the row's dataset, for `Rows.OWN_DATASET`.
     dataset_municipalities: frozenset[int] = frozenset()
+    # The row's working group, its lead municipality and its active member municipalities, for
+    # `Rows.WG_MEMBER` and `Rows.WG_LEAD` (`working_group_scope` selects the last two).
+    working_group_id: int | None = None
+    working_group_lead_id: int | None = None
+    working_group_members: frozenset[int] = frozenset()
+
+
+def working_group_scope(working_group_id: int) -> Any:
+    """A select of one row: the group's lead municipality and the array of its active member
+    municipalities, to build a `Scope` for the WG_* write rules."""
+    member = membership_t.alias("scope_member")
+    members = (
+        select(func.coalesce(func.array_agg(member.c.municipality_id), cast([], ARRAY(Integer))))
+        .where(
+            member.c.working_group_id == wg_t.c.id,
+            member.c.status == MembershipStatus.ACTIVE,
+        )
+        .scalar_subquery()
+    )
+    return select(wg_t.c.lead_municipality_id, members).where(wg_t.c.id == working_group_id)
 
 
 @dataclass(frozen=True)
@@ -705,6 +993,15 @@ def can_write(
             return scope.expert_id is not None and scope.expert_id == principal.expert_id
         case Rows.OWN_DATASET:
             return principal.municipality_id in scope.dataset_municipalities
+        case Rows.WG_LEAD:
+            return principal.municipality_id is not None and (
+                scope.working_group_lead_id == principal.municipality_id
+            )
+        case Rows.WG_MEMBER:
+            return principal.municipality_id is not None and (
+                scope.working_group_lead_id == principal.municipality_id
+                or principal.municipality_id in scope.working_group_members
+            )
         case _:
             return False
 

@@ -14,6 +14,7 @@ class Role(Enum):
     regional_office = "regional_office"  # the municipalities of one region
     municipal_staff = "municipal_staff"  # one municipality
     expert = "expert"  # a dispatched expert: own assignments and visits
+    producer = "producer"  # a producer of the programme: public data and the WGs it advises
     public = "public"  # no token: published data only
 
 
@@ -22,6 +23,7 @@ SCOPE_CLAIMS: dict[Role, str] = {
     Role.municipal_staff: "municipality",
     Role.expert: "expert",
     Role.regional_office: "region",
+    Role.producer: "producer",
 }
 
 
@@ -33,6 +35,7 @@ class Principal:
     municipality_code: str | None = None
     expert_id: int | None = None
     region_id: int | None = None
+    producer_id: int | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -273,6 +273,7 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             ("municipality", args.municipality),
             ("expert", args.expert),
             ("region", args.region),
+            ("producer", args.producer),
         )
         if value is not None
     }
@@ -326,6 +327,8 @@ def scope_shape_problem(claim: str, value: str) -> str | None:
         )
     if claim == "expert" and not is_expert_id(value):
         return f"--expert {value!r} is not an expert id (a positive integer)"
+    if claim == "producer" and not is_expert_id(value):
+        return f"--producer {value!r} is not a producer id (a positive integer)"
     return None
 
 
@@ -337,7 +340,7 @@ async def scope_problem(url: str, settings: Settings, claim: str, value: str) ->
     from sqlalchemy import select, text
 
     from service.database import create_engine
-    from service.models import Expert, Municipality, Region
+    from service.models import Expert, Municipality, Producer, Region
 
     engine = create_engine(url, settings, statement_timeout_ms=0)
     try:
@@ -370,6 +373,19 @@ async def scope_problem(url: str, settings: Settings, claim: str, value: str) ->
                 known = ", ".join(f"{row.id} {row.name}" for row in rows[:_LISTED])
                 more = f" and {len(rows) - _LISTED} more" if len(rows) > _LISTED else ""
                 return f"there is no expert {value}; the experts are: {known}{more}"
+            if claim == "producer":
+                rows = (
+                    await connection.execute(
+                        select(Producer.id, Producer.name).order_by(Producer.id)
+                    )
+                ).all()
+                if any(row.id == int(value) for row in rows):
+                    return None
+                if not rows:
+                    return f"there is no producer {value}; the database has no producers"
+                known = ", ".join(f"{row.id} {row.name}" for row in rows[:_LISTED])
+                more = f" and {len(rows) - _LISTED} more" if len(rows) > _LISTED else ""
+                return f"there is no producer {value}; the producers are: {known}{more}"
             rows = (
                 await connection.execute(select(Region.short_name, Region.name).order_by(Region.id))
             ).all()
@@ -383,7 +399,7 @@ async def scope_problem(url: str, settings: Settings, claim: str, value: str) ->
         await engine.dispose()
 
 
-_LISTED = 20  # experts named in a refusal; the rest are counted
+_LISTED = 20  # experts (producers) named in a refusal; the rest are counted
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -433,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--municipality", help="6-digit code (municipal_staff)")
     token.add_argument("--expert", help="expert id (expert)")
     token.add_argument("--region", help="region name, e.g. 海草 (regional_office)")
+    token.add_argument("--producer", help="producer id (producer)")
     token.add_argument("--subject", help="the token's sub (default dev-<role>)")
     token.add_argument(
         "--ttl",

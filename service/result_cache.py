@@ -50,7 +50,8 @@ CacheKey = tuple[Hashable, ...]
 
 def principal_key(principal: Any) -> tuple[str, ...]:
     """What of the principal a cached statement's answer may depend on: the role (suppression,
-    row-level security) and its scope (municipality, expert, region), as the read pool sets them
+    row-level security) and its scope (municipality, expert, region, producer), as the read pool
+    sets them
     (`service.database.principal_values`). The subject and the request id are left out: no
     policy of a table a cached statement reads consults them (only the idempotency keys' and the
     audit trigger do), so principals of one role and scope share entries."""
@@ -59,6 +60,7 @@ def principal_key(principal: Any) -> tuple[str, ...]:
         "" if principal.municipality_id is None else str(principal.municipality_id),
         "" if principal.expert_id is None else str(principal.expert_id),
         "" if principal.region_id is None else str(principal.region_id),
+        "" if principal.producer_id is None else str(principal.producer_id),
     )
 
 

@@ -154,6 +154,13 @@ def test_a_region_must_exist_and_the_regions_are_named(run: Run, settings: Setti
         (["--role", "expert", "--expert", "1.5"], "--expert '1.5' is not an expert id"),
         (["--role", "expert", "--expert", "007"], "--expert '007' is not an expert id"),
         (["--role", "expert"], "role expert needs --expert"),
+        (["--role", "producer"], "role producer needs --producer"),
+        (["--role", "producer", "--producer", "x1"], "--producer 'x1' is not a producer id"),
+        (
+            ["--role", "expert", "--expert", "1", "--producer", "1"],
+            "--producer is for role producer, not expert",
+        ),
+        (["--role", "producer", "--producer", "1"], "there is no producer 1; the database has no"),
         (
             ["--role", "prefecture_admin", "--municipality", "302015"],
             "--municipality is for role municipal_staff, not prefecture_admin",

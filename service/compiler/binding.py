@@ -129,6 +129,7 @@ class SymbolicPrincipal:
         self.municipality_id = attribute("municipality_id")
         self.expert_id = attribute("expert_id")
         self.region_id = attribute("region_id")
+        self.producer_id = attribute("producer_id")
 
 
 @dataclass

@@ -29,6 +29,8 @@ class WriteRule(Base):
     __table_args__ = (
         CheckConstraint("action IN ('insert', 'update', 'delete')", name="action_known"),
         CheckConstraint(
-            "rows IN ('all', 'own_municipality', 'own_expert', 'own_dataset')", name="rows_known"
+            "rows IN ('all', 'own_municipality', 'own_expert', 'own_dataset', 'wg_member', "
+            "'wg_lead')",
+            name="rows_known",
         ),
     )

@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from jose import jwt
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.models import Producer
 from service.settings import Settings
 from tests import factories as f
 from tests.auth.bearer import SECRET, ask, assert_refused, claims, signed_text, with_raw_claim
@@ -96,6 +98,7 @@ async def test_exp_must_come_after_iat(client: httpx.AsyncClient, settings: Sett
 STAFF = {"role": "municipal_staff"}
 EXPERT = {"role": "expert"}
 OFFICE = {"role": "regional_office"}
+PRODUCER = {"role": "producer"}
 
 
 @pytest.mark.parametrize(
@@ -125,6 +128,11 @@ OFFICE = {"role": "regional_office"}
         ({**EXPERT, "expert": -1}, "claim expert must be an expert id"),
         ({**EXPERT, "expert": 2**31}, "claim expert must be an expert id"),
         ({**EXPERT, "expert": [1]}, "claim expert must be an expert id"),
+        ({**PRODUCER, "producer": "007"}, "claim producer must be a producer id"),
+        ({**PRODUCER, "producer": True}, "claim producer must be a producer id"),
+        ({**PRODUCER, "producer": 2**31}, "claim producer must be a producer id"),
+        ({**PRODUCER, "producer": "７"}, "claim producer must be a producer id"),
+        (PRODUCER, "missing a required claim (producer, needed by role producer)"),
         ({**OFFICE, "region": ["日高"]}, "claim region must be a non-empty string"),
         ({**OFFICE, "region": "日\x00高"}, "claim region contains control characters"),  # a 500
         ({**OFFICE, "region": "日" * 101}, "claim region is longer than 100 characters"),
@@ -153,6 +161,26 @@ async def test_an_expert_id_may_be_a_json_integer(
         response = await ask(client, token)
         assert response.status_code == 200, response.text
         assert response.json()["data"]["viewer"]["expert"] is not None
+
+
+async def test_a_producer_token_names_an_existing_producer(
+    client: httpx.AsyncClient, settings: Settings, connection: AsyncConnection
+) -> None:
+    """The scope lookup asks dxlink_producer_exists (producers are not the public's to read)."""
+    producer = (
+        await connection.execute(
+            insert(Producer.__table__)
+            .values(name="総括 花子", kind="GENERAL")
+            .returning(Producer.__table__.c.id)
+        )
+    ).scalar_one()
+    for value in (producer, str(producer)):
+        token = jwt.encode(claims(settings, role="producer", producer=value), SECRET)
+        response = await ask(client, token)
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["viewer"]["role"] == "producer"
+    token = jwt.encode(claims(settings, role="producer", producer=producer + 1000), SECRET)
+    assert_refused(await ask(client, token), "does not exist")
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,14 @@ async def test_every_scoped_table_has_row_level_security(connection: AsyncConnec
         "assessment_rubric_section",
         "assessment_rubric_option",
         "assessment_rubric_threshold",
+        "producer",
+        "working_group",
+        "working_group_goal",
+        "working_group_membership",
+        "working_group_adviser",
+        "working_group_meeting",
+        "working_group_attendance",
+        "working_group_output",
     }
     rows = await connection.execute(
         text("SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'")
@@ -100,7 +108,7 @@ async def test_every_table_with_row_level_security_holds_its_owner_too(
             )
         )
     ).all()
-    assert len(tables) == 19
+    assert len(tables) == 27
     for table in tables:
         assert table.relforcerowsecurity, table.relname
         policies = (
@@ -137,7 +145,7 @@ async def test_the_functions_serve_the_api_role_alone(connection: AsyncConnectio
         {"api": API_ROLE},
     )
     functions = rows.all()
-    assert len(functions) == 38
+    assert len(functions) == 47
     for function in functions:
         expected = (False, False, not function.trigger)
         assert (function.default_acl, function.public, function.api) == expected, function.name

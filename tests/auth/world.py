@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.principal import Principal, Role
 from schema.node import encode_global_id
-from service.models import DatasetPublisher, Region
+from service.models import DatasetPublisher, DxGoal, DxGoalIndicator, Region
 from tests import factories as f
 
 OWN, NEIGHBOUR, FAR = "302015", "302023", "304271"
@@ -160,6 +160,19 @@ async def build_world(connection: AsyncConnection) -> World:
             )
     audit = await f.create_audit_record(connection)
     world.rows["AuditRecord"].append(Row(encode_global_id("AuditRecord", audit)))
+    # A DX goal with an indicator: public reference data (working groups serve the goals).
+    goal = (
+        await connection.execute(
+            insert(DxGoal.__table__)
+            .values(code="G1", title="行政のデジタル化")
+            .returning(DxGoal.__table__.c.id)
+        )
+    ).scalar_one()
+    await connection.execute(
+        insert(DxGoalIndicator.__table__).values(
+            goal_id=goal, name="オンライン申請率", fiscal_year=2026, target=80.0
+        )
+    )
 
     m = world.municipality
     world.principals = {
