@@ -70,8 +70,8 @@ def render() -> str:
         Rows.OWN_PRODUCER: "own",
         Rows.WG_VISIBLE: "visible groups",
         Rows.WG_PARTICIPANT: "groups taken part in",
-        Rows.WG_PUBLISHED: "published of visible groups + groups taken part in",
-        Rows.WG_ACTIVE_OR_OWN: "active of visible groups + own + led groups'",
+        Rows.WG_PUBLISHED: "published + groups taken part in",
+        Rows.WG_ACTIVE_OR_OWN: "active + own + led groups",
         Rows.WG_MEMBER: "groups a member of",
         Rows.WG_LEAD: "groups led",
     }

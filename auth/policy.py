@@ -724,22 +724,6 @@ POLICY: dict[str, EntityPolicy] = {
         description="The audit log of every change.",
         read=_roles(prefecture_admin=Rows.ALL),
     ),
-    # WG reads (placeholder until wg-access)
-    **{
-        name: EntityPolicy(description="Working groups (placeholder).", read=_everyone())
-        for name in (
-            "DxGoal",
-            "DxGoalIndicator",
-            "Producer",
-            "WorkingGroup",
-            "WorkingGroupMembership",
-            "WorkingGroupAdviser",
-            "WorkingGroupMeeting",
-            "WorkingGroupAttendance",
-            "WorkingGroupOutput",
-        )
-    },
-    # end WG reads (placeholder until wg-access)
 }
 
 
@@ -810,7 +794,8 @@ _PUBLIC_WG_STATUSES = (WorkingGroupStatus.ACTIVE, WorkingGroupStatus.CLOSED)
 def _wg_visible(working_group: Any, principal: Principal) -> ColumnElement[bool]:
     """Whether the principal sees the group (`Rows.WG_VISIBLE`, as dxlink_wg_visible)."""
     wg = wg_t.alias("policy_visible_wg")
-    seen = [wg.c.status.in_(_PUBLIC_WG_STATUSES)]
+    # Not IN (...): the compiled path takes no expanding parameters.
+    seen = [or_(*(wg.c.status == status for status in _PUBLIC_WG_STATUSES))]
     if principal.municipality_id is not None:
         seen.append(wg.c.proposed_by_municipality_id == principal.municipality_id)
     if principal.role is Role.regional_office and principal.region_id is not None:

@@ -26,7 +26,7 @@ rule as in b7c1d2e3f4a5:
   reference data (auth/policy.py PUBLIC_TYPES).
 
 Revision ID: f0a1b2c3d4e5
-Revises: b0c1d2e3f4a6 (re-chained from d7e8f9a0b1c2 at the merge into wg-bench)
+Revises: b0c1d2e3f4a6
 Create Date: 2026-12-01 23:20:00
 """
 
@@ -46,8 +46,9 @@ MAINTENANCE = (
     "(current_user <> session_user AND NOT pg_has_role(session_user, current_user, 'MEMBER'))"
 )
 
-# Tables the API role reads (working_group and working_group_membership had SELECT since
-# b7c1d2e3f4a5; granting again changes nothing). Not the webhook outbox.
+# Tables the API role reads: b0c1d2e3f4a6 (the reads) granted them already, and its downgrade
+# revokes them; granting again changes nothing, and keeps this revision whole should it be
+# re-chained before that one. Not the webhook outbox.
 READ = (
     "dx_goal",
     "dx_goal_indicator",
@@ -251,15 +252,12 @@ FUNCTION_NAMES = (
     "dxlink_can_write_wg(text, text, integer)",
 )
 
-ROWS_KNOWN = "'all', 'own_municipality', 'own_expert', 'own_dataset'"
-
-
-def _rows_known(values: str) -> None:
-    op.execute(
-        "ALTER TABLE dxlink_write_rule DROP CONSTRAINT ck_dxlink_write_rule_rows_known, "
-        "ADD CONSTRAINT ck_dxlink_write_rule_rows_known "
-        f"CHECK (rows IN ({values}))"
-    )
+# The write rules' rows, with those dxlink_can_write_wg judges. The working groups' writes
+# revision (e8f9a0b1c2d3, branch wg-writes) sets the same list, 'region' included, in whichever
+# order the two are chained; the downgrade leaves it (a superset refuses nothing it needs).
+ROWS_KNOWN = (
+    "'all', 'own_municipality', 'own_expert', 'own_dataset', 'region', 'wg_lead', 'wg_member'"
+)
 
 
 def upgrade() -> None:
@@ -279,7 +277,11 @@ def upgrade() -> None:
             f"USING ({MAINTENANCE}) WITH CHECK ({MAINTENANCE})"
         )
     # The write rules of working groups' rows (their rows come with the mutations).
-    _rows_known(f"{ROWS_KNOWN}, 'wg_member', 'wg_lead'")
+    op.execute(
+        "ALTER TABLE dxlink_write_rule DROP CONSTRAINT ck_dxlink_write_rule_rows_known, "
+        "ADD CONSTRAINT ck_dxlink_write_rule_rows_known "
+        f"CHECK (rows IN ({ROWS_KNOWN}))"
+    )
     for table in NOTIFIED:
         op.execute(
             f"CREATE TRIGGER notify_table_changed "
@@ -291,8 +293,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in NOTIFIED:
         op.execute(f"DROP TRIGGER notify_table_changed ON {table}")
-    op.execute("DELETE FROM dxlink_write_rule WHERE rows IN ('wg_member', 'wg_lead')")
-    _rows_known(ROWS_KNOWN)
     for table in POLICIES:
         op.execute(f"DROP POLICY maintenance ON {table}")
         op.execute(f"DROP POLICY read ON {table}")
@@ -300,6 +300,4 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
     for function in reversed(FUNCTION_NAMES):
         op.execute(f"DROP FUNCTION {function}")
-    # Back to d7e8f9a0b1c2's grants: the two tables b7c1d2e3f4a5 granted keep theirs.
-    revoked = [t for t in READ if t not in ("working_group", "working_group_membership")]
-    op.execute(f"REVOKE SELECT ON {', '.join(revoked)} FROM {API_ROLE}")
+    # The grants stay: they are b0c1d2e3f4a6's.

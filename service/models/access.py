@@ -29,8 +29,8 @@ class WriteRule(Base):
     __table_args__ = (
         CheckConstraint("action IN ('insert', 'update', 'delete')", name="action_known"),
         CheckConstraint(
-            "rows IN ('all', 'own_municipality', 'own_expert', 'own_dataset', 'wg_member', "
-            "'wg_lead')",
+            "rows IN ('all', 'own_municipality', 'own_expert', 'own_dataset', 'region', "
+            "'wg_lead', 'wg_member')",
             name="rows_known",
         ),
     )

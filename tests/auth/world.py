@@ -164,7 +164,7 @@ async def build_world(connection: AsyncConnection) -> World:
     goal = (
         await connection.execute(
             insert(DxGoal.__table__)
-            .values(code="G1", title="行政のデジタル化")
+            .values(code="W0", title="行政のデジタル化（アクセス試験）")
             .returning(DxGoal.__table__.c.id)
         )
     ).scalar_one()

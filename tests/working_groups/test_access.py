@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 from auth import policy
 from auth.policy import Action, Rows, Scope, Write, can_write, row_condition
 from auth.principal import Principal, Role
+from auth.tokens import mint_token
+from schema.node import encode_global_id
 from service.database import RequestSession
 from service.models import Region
 from service.models.working_group import (
@@ -37,7 +39,9 @@ from service.models.working_group import (
     WorkingGroupMembership,
     WorkingGroupOutput,
 )
+from service.settings import Settings
 from tests import factories as f
+from tests.conftest import GraphQL, data_of
 
 LEAD, MEMBER, FAR = "302015", "302023", "304271"  # 和歌山市, 海南市 (both 海草), 北山村 (東牟婁)
 
@@ -45,6 +49,7 @@ LEAD, MEMBER, FAR = "302015", "302023", "304271"  # 和歌山市, 海南市 (bot
 @dataclass
 class Group:
     id: int
+    slug: str
     status: str
     lead: int | None = None
     proposed_by_municipality: int | None = None
@@ -100,6 +105,7 @@ async def build(connection: AsyncConnection) -> WgWorld:
         )
         g = Group(
             gid,
+            slug,
             status,
             lead=values.get("lead_municipality_id"),
             proposed_by_municipality=values.get("proposed_by_municipality_id"),
@@ -171,7 +177,7 @@ async def build(connection: AsyncConnection) -> WgWorld:
             )
             w.rows["working_group_output"][out] = {"group": g.id, "published": published}
     for g in w.groups.values():
-        w.rows["working_group"][g.id] = {"group": g.id}
+        w.rows["working_group"][g.id] = {"group": g.id, "key": g.slug}
         w.rows["working_group_goal"][(g.id, goal)] = {"group": g.id}
     for p in w.producers:
         w.rows["producer"][p] = {"producer": p}
@@ -497,3 +503,88 @@ async def test_producer_exists_answers_for_the_token_lookup(
     await db.finish(commit=False)
     await connection.execute(text("RESET ROLE"))
     assert (rows[0].a, rows[0].b) == (True, False)
+
+
+# Through the API: `node(id:)` of every row as every principal, with both layers and with
+# row-level security alone.
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+API_TYPES = {
+    "producer": "Producer",
+    "working_group": "WorkingGroup",
+    "working_group_membership": "WorkingGroupMembership",
+    "working_group_adviser": "WorkingGroupAdviser",
+    "working_group_meeting": "WorkingGroupMeeting",
+    "working_group_output": "WorkingGroupOutput",
+}
+
+
+def token_for(principal: Principal, settings: Settings) -> str | None:
+    if principal.role is Role.public:
+        return None
+    scope: dict[str, Any] = {}
+    match principal.role:
+        case Role.municipal_staff:
+            scope = {"municipality": principal.municipality_code}
+        case Role.expert:
+            scope = {"expert": str(principal.expert_id)}
+        case Role.producer:
+            scope = {"producer": str(principal.producer_id)}
+        case Role.regional_office:
+            scope = {"region": "海草"}
+    assert principal.subject is not None
+    return mint_token(settings, role=principal.role, subject=principal.subject, scope=scope)
+
+
+@pytest.mark.parametrize("layer", ["query+rls", "rls-only"])
+@pytest.mark.parametrize("who", WHO)
+async def test_every_row_through_the_api(
+    gql: GraphQL,
+    world: WgWorld,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    layer: str,
+    who: str,
+) -> None:
+    monkeypatch.setattr(policy, "QUERY_LAYER", layer == "query+rls")
+    principal = world.principals[who]
+    token = token_for(principal, settings)
+    for table, type_name in API_TYPES.items():
+        for key, facts in world.rows[table].items():
+            global_id = encode_global_id(type_name, facts.get("key", key))
+            node = data_of(await gql(NODE, {"id": global_id}, token=token))["node"]
+            want = expected(table, principal, facts, world)
+            assert (node is not None) is want, (table, key, facts)
+
+
+GROUP_FIELDS = """query($id: ID!) { node(id: $id) { ... on WorkingGroup {
+  webhookUrl members { contactRole municipality { code } } } } }"""
+PRODUCER_FIELDS = "query($id: ID!) { node(id: $id) { ... on Producer { name contact } } }"
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_hidden_fields_through_the_api(
+    gql: GraphQL, world: WgWorld, settings: Settings, who: str
+) -> None:
+    """Role-hidden fields are null; the webhook URL of the lead's own group reaches its staff
+    and the prefecture (other municipalities' staff: see `policy.webhook_url_visible`, wired in
+    the read declaration)."""
+    principal = world.principals[who]
+    token = token_for(principal, settings)
+    hidden = policy.hidden_fields("WorkingGroup", principal)
+    for g in world.groups.values():
+        if not visible(principal, g):
+            continue
+        global_id = encode_global_id("WorkingGroup", g.slug)
+        node = data_of(await gql(GROUP_FIELDS, {"id": global_id}, token=token))["node"]
+        if "webhook_url" in hidden:
+            assert node["webhookUrl"] is None
+        elif principal.role is Role.prefecture_admin or principal.municipality_id == g.lead:
+            assert node["webhookUrl"] == f"https://chat.example/{g.slug}"
+        for member in node["members"]:
+            assert (member["contactRole"] is None) is (principal.role is Role.public)
+    for producer in world.producers:
+        global_id = encode_global_id("Producer", producer)
+        node = data_of(await gql(PRODUCER_FIELDS, {"id": global_id}, token=token))["node"]
+        if node is not None:
+            assert node["name"]
+            assert (node["contact"] is not None) is (principal.role is Role.prefecture_admin)
