@@ -630,6 +630,10 @@ async def dashboard(request: Request) -> Response:
     return _json({"municipality": municipality})
 
 
+# Whom a membership's contact role is withheld from (auth/policy.py: a column rule, not a row's).
+CONTACT_HIDDEN = {"public"}
+
+
 async def wg_board(request: Request) -> Response:
     who = _principal(request, "public")
     first = int(request.query_params.get("first", "20"))
@@ -651,7 +655,7 @@ async def wg_board(request: Request) -> Response:
                 "members": [
                     {
                         "municipality": None if code is None else {"code": code, "name": town},
-                        "contactRole": contact_role,
+                        "contactRole": None if who in CONTACT_HIDDEN else contact_role,
                     }
                     for code, town, contact_role in members
                 ],

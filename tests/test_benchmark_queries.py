@@ -628,6 +628,11 @@ async def test_the_floor_answers_the_wg_board_with_dxlinks_bytes(
     assert {g["status"] for g in groups} == {"ACTIVE"}
     assert all(g["memberCount"] == len(g["members"]) >= 1 for g in groups)
     assert all(g["goals"] for g in groups)
+    roles = [m["contactRole"] for g in groups for m in g["members"]]
+    if who == "public":  # a column the public may not read (auth/policy.py)
+        assert roles == [None] * len(roles)
+    else:
+        assert any(roles)
     coverage = data["participationCoverage"]
     total = await _owner_value(national_url, "SELECT count(*) FROM municipality")
     assert coverage["municipalities"] == total
