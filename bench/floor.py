@@ -177,6 +177,51 @@ LEFT JOIN LATERAL (
 WHERE m.code = $1
 """
 
+# The WG board (issue 13, bench/shapes.py `wg-board`): a page of working groups of the given
+# statuses by slug, each with its region, lead, active members counted, goals in the goals'
+# order, active members in their municipalities' order and outputs newest first; and the
+# municipalities per region (a null region among them) with those taking part in an ACTIVE
+# group (an active member or its lead), the regions in their order. One statement, under the
+# principal's row-level security, as dxlink reads them.
+WG_BOARD = """
+WITH part AS (
+  SELECT g.lead_municipality_id AS municipality_id FROM working_group g
+  WHERE g.status = 'ACTIVE' AND g.lead_municipality_id IS NOT NULL
+  UNION
+  SELECT x.municipality_id FROM working_group_membership x
+  JOIN working_group g ON g.id = x.working_group_id
+  WHERE g.status = 'ACTIVE' AND x.status = 'ACTIVE'),
+per AS (
+  SELECT m.region_id, count(*) AS municipalities,
+    count(*) FILTER (WHERE EXISTS (SELECT 1 FROM part WHERE part.municipality_id = m.id))
+      AS participating
+  FROM municipality m GROUP BY m.region_id)
+SELECT
+  ARRAY(
+    SELECT ROW(g.slug, g.name, g.kind, g.status, g.theme, r.name, lm.name, g.lead_prefecture,
+      (SELECT count(*) FROM working_group_membership x
+       WHERE x.working_group_id = g.id AND x.status = 'ACTIVE')::int,
+      ARRAY(SELECT ROW(d.code, d.title) FROM working_group_goal l
+            JOIN dx_goal d ON d.id = l.goal_id
+            WHERE l.working_group_id = g.id ORDER BY d.position, d.code),
+      ARRAY(SELECT ROW(m.code, m.name, x.contact_role) FROM working_group_membership x
+            LEFT JOIN municipality m ON m.id = x.municipality_id
+            WHERE x.working_group_id = g.id AND x.status = 'ACTIVE'
+            ORDER BY x.municipality_id, x.id),
+      ARRAY(SELECT ROW(o.title, o.url, o.published) FROM working_group_output o
+            WHERE o.working_group_id = g.id
+            ORDER BY o.published_on DESC NULLS LAST, o.id DESC))
+    FROM working_group g
+    LEFT JOIN region r ON r.id = g.region_id
+    LEFT JOIN municipality lm ON lm.id = g.lead_municipality_id
+    WHERE g.status = ANY($1::text[]) ORDER BY g.slug LIMIT $2) AS groups,
+  ARRAY(
+    SELECT ROW(r.name, p.municipalities, p.participating) FROM per p
+    JOIN region r ON r.id = p.region_id
+    ORDER BY r.prefecture_id, r.position, r.id) AS regions,
+  (SELECT ROW(sum(p.municipalities)::int, sum(p.participating)::int) FROM per p) AS overall
+"""
+
 state: dict[str, asyncpg.Pool] = {}
 # The pool dxlink's compiled path gets (DXLINK_DB_READ_POOL_SIZE, default 4).
 POOL_SIZE = int(os.environ.get("DXLINK_DB_READ_POOL_SIZE", "4"))
@@ -585,6 +630,57 @@ async def dashboard(request: Request) -> Response:
     return _json({"municipality": municipality})
 
 
+# Whom a membership's contact role is withheld from (auth/policy.py: a column rule, not a row's).
+CONTACT_HIDDEN = {"public"}
+
+
+async def wg_board(request: Request) -> Response:
+    who = _principal(request, "public")
+    first = int(request.query_params.get("first", "20"))
+    async with state[who].acquire() as connection:
+        row = await connection.fetchrow(WG_BOARD, ["ACTIVE"], first)
+    edges = [
+        {
+            "node": {
+                "slug": slug,
+                "name": name,
+                "kind": kind,
+                "status": status,
+                "theme": theme,
+                "region": None if region is None else {"name": region},
+                "leadMunicipality": None if lead is None else {"name": lead},
+                "ledByPrefecture": by_prefecture,
+                "memberCount": member_count,
+                "goals": [{"code": code, "title": title} for code, title in goals],
+                "members": [
+                    {
+                        "municipality": None if code is None else {"code": code, "name": town},
+                        "contactRole": None if who in CONTACT_HIDDEN else contact_role,
+                    }
+                    for code, town, contact_role in members
+                ],
+                "outputs": [
+                    {"title": title, "url": url, "published": published}
+                    for title, url, published in outputs
+                ],
+            }
+        }
+        for (slug, name, kind, status, theme, region, lead, by_prefecture, member_count, goals,
+             members, outputs) in row["groups"]
+    ]  # fmt: skip
+    municipalities, participating = row["overall"]
+    coverage = {
+        "municipalities": municipalities,
+        "participating": participating,
+        "share": _share(participating, municipalities),
+        "regions": [
+            {"region": {"name": name}, "participating": part, "share": _share(part, whole)}
+            for name, whole, part in row["regions"]
+        ],
+    }
+    return _json({"workingGroups": {"edges": edges}, "participationCoverage": coverage})
+
+
 app = Starlette(
     routes=[
         Route("/nested", nested),
@@ -598,6 +694,7 @@ app = Starlette(
         Route("/tiers", tiers),
         Route("/kpi", kpi),
         Route("/dashboard", dashboard),
+        Route("/wg-board", wg_board),
     ],
     lifespan=lifespan,
 )

@@ -11,7 +11,9 @@ then the dispatch programme of fiscal year 2026 with the assignments' sessions
 municipality's tier history (`_tier_history`: a 2023-11 snapshot before the 2024-11 one, and
 a tenth of the 2024-11 tiers overridden by the prefecture with a reason; also alone with
 --tier-history-only on a database generated before it); then a rubric and one submitted
-2024-04 response per municipality (`_assessments`, also alone with --assessments-only).
+2024-04 response per municipality (`_assessments`, also alone with --assessments-only); then
+five DX goals and 60 working groups of Wakayama's municipalities with their members, goals and
+outputs (`_working_groups`, issue 13's WG board; also alone with --working-groups-only).
 Every synthetic name starts with 合成 so it can never be mistaken for real data. Loads with
 COPY; about half a minute on the 2-core benchmark machine.
 """
@@ -66,20 +68,23 @@ async def generate(
     dispatch_only: bool = False,
     tier_history_only: bool = False,
     assessments_only: bool = False,
+    working_groups_only: bool = False,
 ) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     connection = await asyncpg.connect(url)
     try:
         async with connection.transaction():
-            if not (dispatch_only or tier_history_only or assessments_only):
+            if not (dispatch_only or tier_history_only or assessments_only or working_groups_only):
                 await _generate(connection, rng, datasets)
             # Generators of their own: the rows above are the same with or without these steps.
-            if not (tier_history_only or assessments_only):
+            if not (tier_history_only or assessments_only or working_groups_only):
                 await _dispatch(connection, random.Random(seed + 1))
-            if not assessments_only:
+            if not (assessments_only or working_groups_only):
                 await _tier_history(connection, random.Random(seed + 2))
-            await _assessments(connection, seed)
+            if not working_groups_only:
+                await _assessments(connection, seed)
+            await _working_groups(connection, random.Random(seed + 3))
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -443,6 +448,97 @@ async def _assessments(connection: asyncpg.Connection, seed: int) -> None:
           f"a rubric with a maximum of {maximum}")  # fmt: skip
 
 
+# Issue 13's WG board: five DX goals and 60 working groups of Wakayama's 30 municipalities.
+WG_GOALS = 5
+WG_GROUPS = 60
+WG_TOPICS = [
+    "共同調達", "生成AI活用", "窓口DX", "オープンデータ", "情報システム標準化", "BPR",
+    "防災DX", "観光DX", "子育てDX", "人材育成",
+]  # fmt: skip
+WG_ROLES = ["情報政策課長", "DX推進担当", "企画課主査", "総務課係長", None]
+WG_OUTPUTS = ["中間報告", "仕様書案", "ガイドライン", "事例集", "最終報告書"]
+# A municipality that is a member of several active groups: the staff principal of the board.
+WG_STAFF_CODE = "302015"
+
+
+async def _working_groups(connection: asyncpg.Connection, rng: random.Random) -> None:
+    """Five synthetic DX goals and 60 working groups over Wakayama's municipalities: three in
+    four ACTIVE (45; the rest PROPOSED or CLOSED), one in five led by the prefecture, the others
+    by a member municipality; 3-10 memberships each (an active lead among them, one in eight of
+    the others REQUESTED or LEFT, and 和歌山市 an active member of every third group), 1-3
+    goals, 2-5 outputs (two in three published, with a URL and a date)."""
+    if await connection.fetchval("SELECT count(*) FROM working_group WHERE synthetic"):
+        raise SystemExit("this database already holds synthetic working groups")
+    now = datetime.now(UTC)
+    goals = await connection.fetch(
+        "INSERT INTO dx_goal (code, title, description, position, synthetic) "
+        "SELECT 'G' || n, '合成目標' || n, '合成: ベンチマーク用の目標', n, true "
+        "FROM generate_series(1, $1) AS n RETURNING id",
+        WG_GOALS,
+    )
+    goal_ids = [r["id"] for r in goals]
+    towns = await connection.fetch(
+        "SELECT m.id, m.code, m.region_id FROM municipality m "
+        "JOIN prefecture p ON p.id = m.prefecture_id WHERE p.code LIKE '30%' ORDER BY m.code"
+    )
+    staff = next(r["id"] for r in towns if r["code"] == WG_STAFF_CODE)
+    groups, links, memberships, outputs = 0, 0, 0, 0
+    for n in range(1, WG_GROUPS + 1):
+        status = "ACTIVE" if n % 4 else rng.choice(["PROPOSED", "CLOSED"])
+        kind = "BUSINESS_CREATION" if n % 3 == 0 else "SELF_INITIATED"
+        members = rng.sample(list(towns), rng.randint(3, 10))
+        if n % 3 == 1 and all(m["id"] != staff for m in members):
+            members[-1] = next(r for r in towns if r["id"] == staff)
+        by_prefecture = n % 5 == 0
+        lead = None if by_prefecture else members[0]
+        started = date(2025, 4, 1) + timedelta(days=rng.randrange(300))
+        group_id = await connection.fetchval(
+            "INSERT INTO working_group (slug, name, kind, status, theme, purpose, "
+            "lead_municipality_id, lead_prefecture, region_id, fiscal_year, started_on, "
+            "closed_on, synthetic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+            "true) RETURNING id",
+            f"bench-wg-{n:03d}", f"合成WG{n:03d} {WG_TOPICS[n % len(WG_TOPICS)]}", kind, status,
+            WG_TOPICS[n % len(WG_TOPICS)], "合成: ベンチマーク用のワーキンググループ",
+            lead and lead["id"], by_prefecture, lead and lead["region_id"],
+            2025 if started < date(2026, 4, 1) else 2026, started,
+            started + timedelta(days=200) if status == "CLOSED" else None,
+        )  # fmt: skip
+        groups += 1
+        for goal in sorted(rng.sample(goal_ids, rng.randint(1, 3))):
+            await connection.execute(
+                "INSERT INTO working_group_goal (working_group_id, goal_id, synthetic) "
+                "VALUES ($1, $2, true)",
+                group_id, goal,
+            )  # fmt: skip
+            links += 1
+        await connection.copy_records_to_table(
+            "working_group_membership",
+            records=[
+                (group_id, m["id"],
+                 "ACTIVE" if i == 0 or m["id"] == staff or rng.random() >= 1 / 8
+                 else rng.choice(["REQUESTED", "LEFT"]),
+                 rng.choice(WG_ROLES), now, True)
+                for i, m in enumerate(members)
+            ],
+            columns=["working_group_id", "municipality_id", "status", "contact_role",
+                     "requested_at", "synthetic"],
+        )  # fmt: skip
+        memberships += len(members)
+        for k in range(rng.randint(2, 5)):
+            published = rng.random() < 2 / 3
+            await connection.execute(
+                "INSERT INTO working_group_output (working_group_id, kind, title, url, "
+                "published, published_on, synthetic) VALUES ($1, $2, $3, $4, $5, $6, true)",
+                group_id, rng.choice(["DOCUMENT", "DECISION", "PROCUREMENT_SPEC", "OTHER"]),
+                f"合成{WG_OUTPUTS[k]} ({n:03d})",
+                f"https://example.jp/bench-wg-{n:03d}/{k + 1}" if published else None,
+                published, started + timedelta(days=30 * (k + 1)) if published else None,
+            )  # fmt: skip
+            outputs += 1
+    print(f"working groups: {WG_GOALS} goals, {groups} groups, {links} goal links, "
+          f"{memberships} memberships, {outputs} outputs")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database_url")
@@ -463,6 +559,11 @@ def main() -> None:
         action="store_true",
         help="only the rubric and the responses, on a database generated without them",
     )
+    parser.add_argument(
+        "--working-groups-only",
+        action="store_true",
+        help="only the DX goals and working groups, on a database generated without them",
+    )
     args = parser.parse_args()
     asyncio.run(
         generate(
@@ -472,6 +573,7 @@ def main() -> None:
             dispatch_only=args.dispatch_only,
             tier_history_only=args.tier_history_only,
             assessments_only=args.assessments_only,
+            working_groups_only=args.working_groups_only,
         )
     )
 

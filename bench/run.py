@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.shapes import NESTED, ONE, PRINCIPALS, SHAPES, Shape  # noqa: E402
+from bench.shapes import NESTED, ONE, PRINCIPAL_SCOPES, PRINCIPALS, SHAPES, Shape  # noqa: E402
 
 __all__ = ["NESTED", "ONE", "free_port", "prepare", "stop", "wait_ready"]
 
@@ -186,6 +186,8 @@ def prepare(data_dir: Path) -> str:
     tier_history = data_dir / "generated-tier-history"
     # ... or before the assessment (a rubric and a submitted response per municipality).
     assessments = data_dir / "generated-assessments"
+    # ... or before the working groups (issue 13's WG board).
+    working_groups = data_dir / "generated-working-groups"
     env = {**os.environ, "DXLINK_DATA_DIR": str(data_dir), "DXLINK_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     if not marker.exists():
@@ -194,20 +196,24 @@ def prepare(data_dir: Path) -> str:
     generate = [sys.executable, str(ROOT / "bench" / "generate.py"), url]
     if not marker.exists():
         subprocess.run(generate, check=True)
-        for done in (marker, dispatch, tier_history, assessments):
+        for done in (marker, dispatch, tier_history, assessments, working_groups):
             done.touch()
         return url
     if not dispatch.exists():
         subprocess.run([*generate, "--dispatch-only"], check=True)
-        for done in (dispatch, tier_history, assessments):
+        for done in (dispatch, tier_history, assessments, working_groups):
             done.touch()
     elif not tier_history.exists():
         subprocess.run([*generate, "--tier-history-only"], check=True)
-        tier_history.touch()
-        assessments.touch()
+        for done in (tier_history, assessments, working_groups):
+            done.touch()
     elif not assessments.exists():
         subprocess.run([*generate, "--assessments-only"], check=True)
         assessments.touch()
+        working_groups.touch()
+    elif not working_groups.exists():
+        subprocess.run([*generate, "--working-groups-only"], check=True)
+        working_groups.touch()
     return url
 
 
@@ -425,6 +431,28 @@ def selected(only: list[str] | None) -> list[Shape]:
     return [shape for shape in SHAPES if shape.key in keys]
 
 
+def scope_ids(owner_url: str, scope: dict[str, str]) -> dict[str, Any]:
+    """The ids a scope claim resolves to, as dxlink's authentication resolves them (only the
+    municipality claim: bench/shapes.py PRINCIPAL_SCOPES)."""
+    if not scope:
+        return {}
+    import asyncpg
+
+    async def lookup() -> int:
+        connection = await asyncpg.connect(owner_url)
+        try:
+            return await connection.fetchval(
+                "SELECT id FROM municipality WHERE code = $1", scope["municipality"]
+            )
+        finally:
+            await connection.close()
+
+    import asyncio
+
+    code = scope["municipality"]
+    return {"municipality_id": asyncio.run(lookup()), "municipality_code": code}
+
+
 def run(args: argparse.Namespace) -> int:
     from auth.principal import PUBLIC, Principal, Role
     from auth.tokens import mint_token
@@ -450,14 +478,19 @@ def run(args: argparse.Namespace) -> int:
     # `X-Bench-Principal` header hold.
     principal_settings: dict[str, dict[str, str]] = {}
     for name, subject in PRINCIPALS.items():
-        principal = PUBLIC if name == "public" else Principal(Role(name), subject=subject)
+        scope = PRINCIPAL_SCOPES.get(name, {})
+        principal = (
+            PUBLIC
+            if name == "public"
+            else Principal(Role(name), subject=subject, **scope_ids(owner_url, scope))
+        )
         principal_settings[name] = dict(
             zip(PRINCIPAL_SETTINGS, principal_values(principal, ""), strict=True)
         )
         if name != "public":
             TOKENS[name] = mint_token(
                 settings, role=principal.role, subject=subject,
-                ttl_seconds=settings.jwt_max_lifetime_seconds, scope={},
+                ttl_seconds=settings.jwt_max_lifetime_seconds, scope=scope,
             )  # fmt: skip
     pool_size = str(settings.db_read_pool_size)
     node, postgraphile_reason = (None, "--no-postgraphile") if args.no_postgraphile else (

@@ -88,6 +88,22 @@ DASHBOARD = (
     "reason } latestScore { total sections { key score } } } }"
 )
 
+# Issue 13. The WG board: the first 20 active working groups (by slug) with their region, lead,
+# goals, active members and outputs, and the participation coverage (prefecture-wide and per
+# region), as the public and as a member municipality's staff (和歌山市, an active member of
+# every third group, bench/generate.py `_working_groups`: it reads the unpublished outputs of
+# its groups, row-level security of migration f0a1b2c3d4e5).
+WG_BOARD_FIRST = 20
+WG_BOARD = (
+    "query($first: Int!) { workingGroups(status: [ACTIVE], first: $first) { edges { node { "
+    "slug name kind status theme region { name } leadMunicipality { name } ledByPrefecture "
+    "memberCount goals { code title } members { municipality { code name } contactRole } "
+    "outputs { title url published } } } } "
+    "participationCoverage { municipalities participating share "
+    "regions { region { name } participating share } } }"
+)
+WG_STAFF_CODE = "302015"
+
 # PostGraphile v5 (amber preset, connection-filter plugin, bench/postgraphile/server.mjs).
 _PG_DATASETS = (
     "datasetPublishersByMunicipalityId(first: 10, "
@@ -187,6 +203,12 @@ PRINCIPALS: dict[str, str] = {
     "public": "",
     "dispatch_coordinator": "bench-coordinator",
     "prefecture_admin": "bench-prefecture-admin",
+    "municipal_staff": "bench-municipal-staff",
+}
+# The scope claim of a principal whose role needs one (auth/principal.py SCOPE_CLAIMS):
+# bench/run.py puts it in the token and resolves it to the ids of the principal's settings.
+PRINCIPAL_SCOPES: dict[str, dict[str, str]] = {
+    "municipal_staff": {"municipality": WG_STAFF_CODE},
 }
 
 
@@ -477,6 +499,36 @@ def _dashboard_pg(data: dict[str, Any]) -> Any:
     return m["code"], m["name"], tier, history, score or None
 
 
+def _wg_board_dx(data: dict[str, Any]) -> Any:
+    groups = [
+        (
+            g["slug"], g["name"], g["kind"], g["status"], g["theme"],
+            (g["region"] or {}).get("name"), (g["leadMunicipality"] or {}).get("name"),
+            g["ledByPrefecture"], g["memberCount"],
+            [(d["code"], d["title"]) for d in g["goals"]],
+            [((m["municipality"] or {}).get("code"), m["contactRole"]) for m in g["members"]],
+            [(o["title"], o["url"], o["published"]) for o in g["outputs"]],
+        )
+        for g in _nodes(data["workingGroups"])
+    ]  # fmt: skip
+    c = data["participationCoverage"]
+    regions = [(r["region"]["name"], r["participating"], r["share"]) for r in c["regions"]]
+    return groups, (c["municipalities"], c["participating"], c["share"], regions)
+
+
+def _wg_board(principal: str) -> Shape:
+    who = "the public" if principal == "public" else "a member municipality's staff"
+    return Shape(
+        key="wg-board" if principal == "public" else "wg-board-staff",
+        label=f"WG board: 20 active working groups and the participation coverage ({who})",
+        dxlink={"query": WG_BOARD, "variables": {"first": WG_BOARD_FIRST}},
+        floor="/wg-board?" + urlencode({"first": WG_BOARD_FIRST, "as": principal}),
+        dxlink_data=_wg_board_dx,
+        postgraphile_note="— (not written)",
+        principal=principal,
+    )
+
+
 def _next_month(month: str) -> str:
     year, number = (int(part) for part in month.split("-"))
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}-01"
@@ -585,6 +637,8 @@ SHAPES: list[Shape] = [
         postgraphile_data=_dashboard_pg,
         principal="prefecture_admin",
     ),
+    _wg_board("public"),
+    _wg_board("municipal_staff"),
     Shape(
         key="resolvers",
         label="the nested query (N=20) through the resolvers",

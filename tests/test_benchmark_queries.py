@@ -35,9 +35,13 @@ from bench.shapes import (
     DASHBOARD_CODE,
     DATASET,
     KPI,
+    PRINCIPAL_SCOPES,
     SHAPES,
     TIER_SNAPSHOT,
     TIERS,
+    WG_BOARD,
+    WG_BOARD_FIRST,
+    WG_STAFF_CODE,
     global_id,
 )
 from bench.shapes import PRINCIPALS as BENCH_PRINCIPALS
@@ -388,18 +392,34 @@ async def _owner_value(url: str, sql: str) -> Any:
         await connection.close()
 
 
-def _bench_principal(name: str) -> Principal:
-    """A principal of bench/shapes.py PRINCIPALS, as bench/run.py builds it."""
-    return PUBLIC if name == "public" else Principal(Role(name), subject=BENCH_PRINCIPALS[name])
+def _bench_principal(name: str, staff_id: int) -> Principal:
+    """A principal of bench/shapes.py PRINCIPALS, as bench/run.py builds it (the municipal
+    staff's scope resolved to ``staff_id``, the id of bench/shapes.py WG_STAFF_CODE)."""
+    if name == "public":
+        return PUBLIC
+    if name in PRINCIPAL_SCOPES:
+        assert PRINCIPAL_SCOPES[name] == {"municipality": WG_STAFF_CODE}
+        return Principal(
+            Role(name), subject=BENCH_PRINCIPALS[name], municipality_id=staff_id,
+            municipality_code=WG_STAFF_CODE,
+        )  # fmt: skip
+    return Principal(Role(name), subject=BENCH_PRINCIPALS[name])
 
 
 @asynccontextmanager
 async def _floor_client(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
     """bench/floor.py in process, as bench/run.py starts it: the API role, a pool per principal
     of bench/shapes.py PRINCIPALS with that principal's settings."""
+    staff_id = await _owner_value(
+        url, f"SELECT id FROM municipality WHERE code = '{WG_STAFF_CODE}'"
+    )
     settings = {
         name: dict(
-            zip(PRINCIPAL_SETTINGS, principal_values(_bench_principal(name), ""), strict=True)
+            zip(
+                PRINCIPAL_SETTINGS,
+                principal_values(_bench_principal(name, staff_id), ""),
+                strict=True,
+            )
         )
         for name in BENCH_PRINCIPALS
     }
@@ -495,17 +515,26 @@ async def test_catalog_search_workloads_are_compiled_and_find_datasets(
 def _token_of(settings: Settings, name: str) -> str | None:
     if name == "public":
         return None
-    return mint_token(settings, role=Role(name), subject=BENCH_PRINCIPALS[name])
+    return mint_token(
+        settings, role=Role(name), subject=BENCH_PRINCIPALS[name],
+        scope=PRINCIPAL_SCOPES.get(name),
+    )  # fmt: skip
 
 
 def test_every_shape_reads_as_a_principal_of_the_table() -> None:
     """bench/run.py mints a token and the floor keeps a pool for each principal of the table
     only: a shape naming another would fail at its first request."""
     assert {shape.principal for shape in SHAPES} <= set(BENCH_PRINCIPALS)
-    assert {"tiers", "kpi", "dashboard"} <= {shape.key for shape in SHAPES}
+    assert {"tiers", "kpi", "dashboard", "wg-board", "wg-board-staff"} <= {
+        shape.key for shape in SHAPES
+    }
 
 
-@pytest.mark.parametrize("who", list(BENCH_PRINCIPALS))
+# The tier shapes' principals (the municipal staff of the table reads the WG board only).
+TIER_PRINCIPALS = ["public", "dispatch_coordinator", "prefecture_admin"]
+
+
+@pytest.mark.parametrize("who", TIER_PRINCIPALS)
 async def test_the_floor_answers_the_tier_shapes_with_dxlinks_bytes(
     national_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, who: str
 ) -> None:
@@ -572,3 +601,45 @@ async def test_the_floor_answers_the_tier_shapes_with_dxlinks_bytes(
     assert history[0]["reason"]
     assert history[0]["computedTier"]["level"] != history[0]["tier"]["level"]
     assert not history[1]["overridden"]
+
+
+# Issue 13: bench/shapes.py's WG board, as every principal of the table, dxlink against the
+# floor's bytes.
+
+
+@pytest.mark.parametrize("who", list(BENCH_PRINCIPALS))
+async def test_the_floor_answers_the_wg_board_with_dxlinks_bytes(
+    national_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """The WG board, compiled, gives the floor's bytes for each principal: a full page of
+    active groups by slug (bench/generate.py `_working_groups`: 45 active of 60), each with
+    its active members, and the participation coverage over all municipalities and regions in
+    the regions' order."""
+    variables = {"first": WG_BOARD_FIRST}
+    async with _floor_client(national_url, monkeypatch) as floor_client:
+        theirs = (await floor_client.get("/wg-board", params={**variables, "as": who})).content
+    async with _pooled_app(national_url, settings) as (app, _):
+        ours = await _post(app, WG_BOARD, variables, _token_of(settings, who))
+    assert ours == theirs
+    data = json.loads(ours)["data"]
+    groups = [edge["node"] for edge in data["workingGroups"]["edges"]]
+    assert len(groups) == WG_BOARD_FIRST
+    assert [g["slug"] for g in groups] == sorted(g["slug"] for g in groups)
+    assert {g["status"] for g in groups} == {"ACTIVE"}
+    assert all(g["memberCount"] == len(g["members"]) >= 1 for g in groups)
+    assert all(g["goals"] for g in groups)
+    roles = [m["contactRole"] for g in groups for m in g["members"]]
+    if who == "public":  # a column the public may not read (auth/policy.py)
+        assert roles == [None] * len(roles)
+    else:
+        assert any(roles)
+    coverage = data["participationCoverage"]
+    total = await _owner_value(national_url, "SELECT count(*) FROM municipality")
+    assert coverage["municipalities"] == total
+    assert 0 < coverage["participating"] <= 30  # Wakayama's municipalities only
+    names = await _owner_value(
+        national_url,
+        "SELECT array_agg(name ORDER BY prefecture_id, position, id) FROM region r "
+        "WHERE EXISTS (SELECT 1 FROM municipality m WHERE m.region_id = r.id)",
+    )
+    assert [r["region"]["name"] for r in coverage["regions"]] == names
