@@ -447,7 +447,11 @@ class WorkingGroupOutput(Node):
         "closed_on": Column(wg_t.c.closed_on),
         "decided_at": Column(wg_t.c.decided_at),
         "decision_reason": Column(wg_t.c.decision_reason),
-        "webhook_url": Column(wg_t.c.webhook_url),
+        # A secret: the lead municipality's staff and the prefecture read it (the function
+        # reads the request's principal settings, so both executors agree).
+        "webhook_url": Column(
+            case((func.dxlink_webhook_url_visible(wg_t.c.lead_municipality_id), wg_t.c.webhook_url))
+        ),
         "version": Column(wg_t.c.version),
         "synthetic": Column(wg_t.c.synthetic),
         "member_count": Column(MEMBER_COUNT),

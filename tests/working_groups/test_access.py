@@ -566,8 +566,8 @@ async def test_hidden_fields_through_the_api(
     gql: GraphQL, world: WgWorld, settings: Settings, who: str
 ) -> None:
     """Role-hidden fields are null; the webhook URL of the lead's own group reaches its staff
-    and the prefecture (other municipalities' staff: see `policy.webhook_url_visible`, wired in
-    the read declaration)."""
+    and the prefecture, and no one else (`policy.webhook_url_visible`, in SQL
+    `dxlink_webhook_url_visible`)."""
     principal = world.principals[who]
     token = token_for(principal, settings)
     hidden = policy.hidden_fields("WorkingGroup", principal)
@@ -580,6 +580,8 @@ async def test_hidden_fields_through_the_api(
             assert node["webhookUrl"] is None
         elif principal.role is Role.prefecture_admin or principal.municipality_id == g.lead:
             assert node["webhookUrl"] == f"https://chat.example/{g.slug}"
+        else:  # a member or another municipality's staff: not the lead
+            assert node["webhookUrl"] is None
         for member in node["members"]:
             assert (member["contactRole"] is None) is (principal.role is Role.public)
     for producer in world.producers:
